@@ -1,0 +1,40 @@
+/* internal.h — private helpers shared by native_ops files (dl__ prefix).
+ * Not part of the FFI surface; nothing here is exported. */
+#ifndef DL_INTERNAL_H
+#define DL_INTERNAL_H
+
+#include "dl_native.h"
+
+#include <stdbool.h>
+
+/* Fill err (if not NULL) with code and a printf-style message; returns code. */
+int dl__fail(dl_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* storage flags */
+enum { DL__STORAGE_RECYCLED = 1 }; /* owned by a recycler: generation matters */
+
+/* A new storage of nbytes (64-byte aligned, uninitialised), refcount 1.
+ * Caller owns the reference. */
+int dl__storage_new(dl_storage **out, int64_t nbytes, dl_error *err);
+void dl__storage_retain(dl_storage *s);
+/* Drops one reference; frees the memory at zero. */
+void dl__storage_release(dl_storage *s);
+/* Marks every existing view of s stale (their generation no longer matches). */
+void dl__storage_bump_generation(dl_storage *s);
+
+/* A header over s (takes a new reference on s) at byte offset, contiguous
+ * with the given shape. Caller owns *out. The bytes must fit in s. */
+int dl__tensor_wrap(dl_tensor **out, dl_storage *s, int64_t offset_bytes, int dtype, int ndim,
+                    const int64_t *shape, dl_error *err);
+
+/* Copies t's header into a new one sharing storage (takes a reference).
+ * Caller owns *out; the caller then edits shape/strides/data. */
+int dl__tensor_alias(dl_tensor **out, const dl_tensor *t, dl_error *err);
+
+/* Recomputes numel from shape. */
+void dl__tensor_update_numel(dl_tensor *t);
+
+/* Checked product of dims; false on overflow or a negative dim. */
+bool dl__shape_numel(int ndim, const int64_t *shape, int64_t *numel);
+
+#endif

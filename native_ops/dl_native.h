@@ -130,6 +130,16 @@ int dl_tensor_check(const dl_tensor *t, dl_error *err);
 /* 1 when t's elements are laid out densely in row-major order, else 0. */
 int dl_tensor_is_contiguous(const dl_tensor *t);
 
+/* ------------------------------------------- tensor ops (tensor_*.c) */
+
+/* ------------------------------------------------- images (image_*.c) */
+
+/* ------------------------------------------- batching pipeline (pipeline*.c) */
+
+/* ---------------------------------------------------- nn kernels (nn_*.c) */
+
+/* ------------------------------------------------ metrics (metrics_*.c) */
+
 /* ffi-end */
 
 #pragma GCC visibility pop

@@ -1,0 +1,15 @@
+/* Failure reporting shared by every runtime module. */
+#include "rt_error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+int rt_fail(rt_error *err, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}

@@ -6,7 +6,7 @@
 #define RT_ERROR_H
 
 typedef struct rt_error {
-  char msg[1024];
+  char msg[4096]; /* room for a Lua traceback */
 } rt_error;
 
 /* Formats into err (if not NULL) and returns -1, so callers can write

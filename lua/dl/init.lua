@@ -1,0 +1,32 @@
+--- The `dl` package that adapters require: `local dl = require 'dl'`.
+---
+--- Submodules load on first use (dl.tensor, dl.image, dl.nn, ...), so a plain
+--- `require 'dl'` stays cheap for the cold start of a run.
+local adapter = require 'dl.adapter'
+
+local dl = {
+  _VERSION = '0.1.0',
+  Adapter = adapter.new,
+}
+
+-- name -> module, resolved lazily by __index below
+local lazy = {
+  tensor = 'dl.tensor',
+  image = 'dl.image',
+  batch = 'dl.batch',
+  nn = 'dl.nn',
+  optim = 'dl.optim',
+  data = 'dl.data',
+  safetensors = 'dl.safetensors',
+  testing = 'dl.testing',
+}
+
+return setmetatable(dl, {
+  __index = function(t, k)
+    local mod = lazy[k]
+    if not mod then return nil end
+    local value = require(mod)
+    rawset(t, k, value)
+    return value
+  end,
+})

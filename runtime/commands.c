@@ -1,0 +1,201 @@
+/* The table of dlrun's commands: words, usage, options and what runs them.
+ * Help texts come from here, so an option added to a group is documented in
+ * the --help of every command that accepts the group. */
+#include <stddef.h>
+
+#include "cli.h"
+#include "commands.h"
+
+static const rt_option model_options[] = {
+    {"model", 'm', RT_OPT_VALUE, "NAME[@vN]", "model to use (default: the adapter's name; created on first use)"},
+    {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
+    {"store", 0, RT_OPT_VALUE, "URL", "model store: file:///path or http(s)://host/prefix/ (default: DIR/store)"},
+    {"overwrite", 0, RT_OPT_FLAG, NULL, "extract the model's artifacts again even when that version is present"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group model_group = {"Model", model_options};
+
+static const rt_option config_options[] = {
+    {"config", 'c', RT_OPT_LIST, "KEY=VALUE",
+     "override a configuration key, after the adapter and the model (JSON value or string; a.b=1 sets a nested key)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group config_group = {"Configuration", config_options};
+
+static const rt_option output_options[] = {
+    {"quiet", 'q', RT_OPT_FLAG, NULL, "no progress bar or progress lines"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group output_group = {"Output", output_options};
+
+static const rt_option home_options[] = {
+    {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group home_group = {"Store", home_options};
+
+static const char *const requires_load[] = {"load", NULL};
+static const char *const requires_save[] = {"save", NULL};
+static const char *const requires_predict[] = {"load", "predict", NULL};
+static const char *const requires_embed[] = {"load", "embed", NULL};
+static const char *const requires_train[] = {"load", "train", "save", NULL};
+
+static const rt_option_group *const adapter_groups[] = {&model_group, &config_group, &output_group, NULL};
+static const rt_option_group *const home_groups[] = {&home_group, NULL};
+static const rt_option_group *const no_groups[] = {NULL};
+
+static const rt_command cmd_predict = {
+    .name = "predict",
+    .usage = "ADAPTER.lua predict [options] [ITEM...]",
+    .summary = "predict_items: run predict over a dataset or loose items and save the annotations",
+    .needs_adapter = true,
+    .requires = requires_predict,
+    .groups = adapter_groups,
+    .max_positional = -1,
+    .run = rt_cmd_pending,
+};
+
+static const rt_command cmd_embed = {
+    .name = "embed",
+    .usage = "ADAPTER.lua embed [options] [ITEM...]",
+    .summary = "embed_items: run embed over items and store the vectors in the model's feature set",
+    .needs_adapter = true,
+    .requires = requires_embed,
+    .groups = adapter_groups,
+    .max_positional = -1,
+    .run = rt_cmd_pending,
+};
+
+static const rt_command cmd_train = {
+    .name = "train",
+    .usage = "ADAPTER.lua train [options]",
+    .summary = "train_model: prepare the model's subsets, run train, save the result as a new version",
+    .needs_adapter = true,
+    .requires = requires_train,
+    .groups = adapter_groups,
+    .run = rt_cmd_pending,
+};
+
+static const rt_command cmd_evaluate = {
+    .name = "evaluate",
+    .usage = "ADAPTER.lua evaluate [options]",
+    .summary = "evaluate_model: predict over test items, compare to ground truth, write metrics and plots",
+    .needs_adapter = true,
+    .requires = requires_predict,
+    .groups = adapter_groups,
+    .run = rt_cmd_pending,
+};
+
+static const rt_command cmd_load = {
+    .name = "load",
+    .usage = "ADAPTER.lua load [options]",
+    .summary = "load_from_model: fetch the model's artifacts into DIR/models/<name>/ and call load",
+    .details =
+        "Resolves the model, extracts its latest artifact version (or NAME@vN) into\n"
+        "DIR/models/<name>/, then calls A:load(local_path, opts). A model that does not\n"
+        "exist yet is created from the adapter's defaults, and load receives an empty folder.",
+    .needs_adapter = true,
+    .requires = requires_load,
+    .groups = adapter_groups,
+    .run = rt_cmd_load,
+};
+
+static const rt_command cmd_save = {
+    .name = "save",
+    .usage = "ADAPTER.lua save [options]",
+    .summary = "save_to_model: call save into a temp folder, pack it as a new artifact version",
+    .needs_adapter = true,
+    .requires = requires_save,
+    .groups = adapter_groups,
+    .run = rt_cmd_pending,
+};
+
+static const rt_command cmd_test = {
+    .name = "test",
+    .usage = "test [BUSTED-OPTION...] [SPEC...]",
+    .summary = "run busted specs inside dlrun's LuaJIT, with the real dl package",
+    .details =
+        "Every argument goes to busted (its options are listed by 'busted --help').\n"
+        "Without SPEC, busted runs ./spec. Examples:\n"
+        "  dlrun test                       run ./spec/*_spec.lua\n"
+        "  dlrun test spec/my_adapter_spec.lua\n"
+        "  dlrun test -o TAP spec           TAP output, for CI",
+    .groups = no_groups,
+    .max_positional = -1,
+    .passthrough = true,
+    .run = rt_cmd_test,
+};
+
+static const rt_command cmd_new = {
+    .name = "new",
+    .usage = "new NAME [options]",
+    .summary = "scaffold an adapter: NAME.lua, its spec, .luarc.json and a README",
+    .groups = no_groups,
+    .min_positional = 1,
+    .max_positional = 1,
+    .run = rt_cmd_pending,
+};
+
+static const rt_command cmd_similar = {
+    .name = "similar",
+    .usage = "similar --model NAME ITEM [options]",
+    .summary = "top-k cosine neighbours of an item in the model's feature set",
+    .groups = home_groups,
+    .max_positional = 1,
+    .run = rt_cmd_pending,
+};
+
+static const rt_command cmd_dataset_import = {
+    .name = "dataset import",
+    .usage = "dataset import fashion-mnist DEST | dataset import folder SRC DEST",
+    .summary = "import a dataset into the store's export layout",
+    .groups = home_groups,
+    .min_positional = 2,
+    .max_positional = 3,
+    .run = rt_cmd_pending,
+};
+
+static const rt_command cmd_model_list = {
+    .name = "model list",
+    .usage = "model list [options]",
+    .summary = "list the models in the store",
+    .groups = home_groups,
+    .run = rt_cmd_pending,
+};
+
+static const rt_command cmd_model_show = {
+    .name = "model show",
+    .usage = "model show NAME [options]",
+    .summary = "print a model entity (model.json)",
+    .groups = home_groups,
+    .min_positional = 1,
+    .max_positional = 1,
+    .run = rt_cmd_pending,
+};
+
+static const rt_command cmd_model_create = {
+    .name = "model create",
+    .usage = "model create NAME [options]",
+    .summary = "create an empty model entity",
+    .groups = home_groups,
+    .min_positional = 1,
+    .max_positional = 1,
+    .run = rt_cmd_pending,
+};
+
+static const rt_command cmd_model_delete = {
+    .name = "model delete",
+    .usage = "model delete NAME [options]",
+    .summary = "delete a model entity, its artifacts and its working copy",
+    .groups = home_groups,
+    .min_positional = 1,
+    .max_positional = 1,
+    .run = rt_cmd_pending,
+};
+
+const rt_command *const rt_commands[] = {
+    &cmd_predict, &cmd_embed, &cmd_train, &cmd_evaluate, &cmd_load, &cmd_save,
+    &cmd_new, &cmd_test, &cmd_similar, &cmd_dataset_import,
+    &cmd_model_list, &cmd_model_show, &cmd_model_create, &cmd_model_delete,
+    NULL,
+};

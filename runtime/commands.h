@@ -1,0 +1,13 @@
+/* commands.h — the functions that run each command (one file each). */
+#ifndef RT_COMMANDS_H
+#define RT_COMMANDS_H
+
+#include "cli.h"
+
+int rt_cmd_test(const rt_args *args);
+int rt_cmd_load(const rt_args *args);
+
+/* Commands whose implementation has not landed yet say so and exit 1. */
+int rt_cmd_pending(const rt_args *args);
+
+#endif

@@ -140,6 +140,94 @@ int dl_tensor_is_contiguous(const dl_tensor *t);
 
 /* ------------------------------------------------ metrics (metrics_*.c) */
 
+/* Scores between ground truth and predictions, one-to-one matching, and the
+ * summary numbers of an evaluation, as dtlpy-metrics computes them.
+ *
+ *   double iou[2 * 3];                      // 2 ground truths x 3 predictions
+ *   int32_t gt_match[2], pred_match[3];
+ *   dl_metrics_box_iou(gt_boxes, 2, pred_boxes, 3, iou, &e);
+ *   dl_metrics_match_greedy(iou, 2, 3, 0.5, gt_match, pred_match, &e);
+ *
+ * A score matrix is row-major with one row per ground truth annotation and
+ * one column per prediction: scores[g * n_pred + p]. Boxes are
+ * {left, top, right, bottom} with left <= right and top <= bottom; points are
+ * {x, y}. Every score lies in [0, 1], and a pair whose union is empty scores
+ * 0. Coordinates must be finite (DL_E_NUMERIC otherwise). */
+
+enum {
+  DL_METRICS_PR_POINTS = 101,     /* recall levels 0, 0.01, ..., 1 (COCO) */
+  DL_METRICS_IOU_THRESHOLDS = 10  /* 0.50, 0.55, ..., 0.95 (COCO) */
+};
+
+/* IoU of every box of gt[4 * n_gt] with every box of pred[4 * n_pred] into
+ * out[n_gt * n_pred]. */
+int dl_metrics_box_iou(const double *gt, int n_gt, const double *pred, int n_pred, double *out, dl_error *err);
+
+/* dtlpy's point score exp(-20 * distance / diagonal), where diagonal is that
+ * of the width x height image: 1 on the spot, 0.5 at 3.5% of the diagonal.
+ * gt[2 * n_gt] and pred[2 * n_pred] into out[n_gt * n_pred]. */
+int dl_metrics_point_score(const double *gt, int n_gt, const double *pred, int n_pred, double width,
+                           double height, double *out, dl_error *err);
+
+/* IoU of polygons a and b, each a set of rings: ring i has ring_len[i]
+ * vertices, and xy holds 2 * sum(ring_len) values {x0, y0, x1, y1, ...}.
+ * Inside follows the even-odd rule (a point is inside when a ray from it
+ * crosses the rings an odd number of times), so a ring within a ring is a
+ * hole. Both polygons are rasterised by scanline on one grid of 1024 rows
+ * spanning their joint height, with spans measured exactly along each row:
+ * the error stays near 1/1024 of that height however small the polygons are
+ * (a pixel grid would round small polygons away). Rings with fewer than three
+ * vertices enclose nothing. */
+int dl_metrics_polygon_iou(const double *xy_a, const int32_t *ring_len_a, int n_rings_a, const double *xy_b,
+                           const int32_t *ring_len_b, int n_rings_b, double *iou, dl_error *err);
+
+/* IoU of two height x width u8 masks; a non-zero byte is set. */
+int dl_metrics_mask_iou(const uint8_t *a, const uint8_t *b, int64_t height, int64_t width, double *iou,
+                        dl_error *err);
+
+/* dtlpy-metrics' greedy matching: take the largest cell of
+ * scores[n_gt * n_pred] that is >= threshold, pair its ground truth and
+ * prediction, strike out both, repeat. Equal cells go to the lowest
+ * prediction index, then the lowest ground truth index. gt_match[n_gt]
+ * receives each ground truth's prediction, pred_match[n_pred] each
+ * prediction's ground truth, -1 when unmatched; either may be NULL. */
+int dl_metrics_match_greedy(const double *scores, int n_gt, int n_pred, double threshold, int32_t *gt_match,
+                            int32_t *pred_match, dl_error *err);
+
+/* Average precision of one label from its n_det detections (confidence[i],
+ * and match_score[i], the score of the ground truth it was matched to, or 0)
+ * against n_gt > 0 ground truths. A detection is a true positive when
+ * match_score >= threshold. Detections are ranked by confidence, highest
+ * first (ties keep their order). Interpolation is COCO's 101-point one:
+ * precision[k] = the best precision at any recall >= k / 100 (0 when that
+ * recall is never reached), and *ap is the mean of the 101 values. precision
+ * may be NULL, else it receives DL_METRICS_PR_POINTS values. */
+int dl_metrics_average_precision(const double *confidence, const double *match_score, int64_t n_det,
+                                 int64_t n_gt, double threshold, double *ap, double *precision, dl_error *err);
+
+/* COCO's mAP@[.5:.95] of one label: the AP at each IoU threshold 0.50, 0.55,
+ * ..., 0.95 into ap_by_threshold[DL_METRICS_IOU_THRESHOLDS] (may be NULL),
+ * and their mean into *map. Arguments as dl_metrics_average_precision. One
+ * greedy matching made at a threshold <= 0.5 serves every threshold t
+ * exactly: greedy picks cells in descending order, so its pairs scoring
+ * >= t are the pairs greedy matching at t would make. */
+int dl_metrics_map_coco(const double *confidence, const double *match_score, int64_t n_det, int64_t n_gt,
+                        double *ap_by_threshold, double *map, dl_error *err);
+
+/* Adds n (ground truth, prediction) class pairs to counts[n_classes *
+ * n_classes], row = ground truth, column = prediction. Indexes must lie in
+ * 0..n_classes-1; on a bad one nothing is added. */
+int dl_metrics_confusion_add(int64_t *counts, int n_classes, const int32_t *gt, const int32_t *pred, int64_t n,
+                             dl_error *err);
+
+/* Per class from a confusion matrix: precision = diagonal / column sum,
+ * recall = diagonal / row sum, f1 = their harmonic mean, support = row sum
+ * (an empty denominator gives 0, as scikit-learn's zero_division=0); and
+ * accuracy = trace / total (0 for an empty matrix). Each output array has
+ * n_classes entries; any output may be NULL. */
+int dl_metrics_confusion_scores(const int64_t *counts, int n_classes, double *precision, double *recall,
+                                double *f1, int64_t *support, double *accuracy, dl_error *err);
+
 /* ffi-end */
 
 #pragma GCC visibility pop

@@ -11,7 +11,7 @@ build_pkgs=(
   gcc make pkg-config
   libluajit-5.1-dev luajit lua-cjson
   libarchive-dev libcurl4-openssl-dev libssl-dev libjansson-dev
-  libturbojpeg0-dev libspng-dev libopenblas-dev
+  libjpeg62-turbo-dev libturbojpeg0-dev libspng-dev libopenblas-dev
   libcairo2-dev fonts-dejavu-core
 )
 test_pkgs=(

@@ -3,10 +3,17 @@
 --- Submodules load on first use (dl.tensor, dl.image, dl.nn, ...), so a plain
 --- `require 'dl'` stays cheap for the cold start of a run.
 local adapter = require 'dl.adapter'
+local annotations = require 'dl.annotations'
 
 local dl = {
   _VERSION = '0.1.0',
   Adapter = adapter.new,
+  classification = annotations.classification,
+  box = annotations.box,
+  polygon = annotations.polygon,
+  polyline = annotations.polyline,
+  point = annotations.point,
+  segmentation = annotations.segmentation,
 }
 
 -- name -> module, resolved lazily by __index below

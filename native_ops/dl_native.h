@@ -138,6 +138,83 @@ int dl_tensor_is_contiguous(const dl_tensor *t);
 
 /* ---------------------------------------------------- nn kernels (nn_*.c) */
 
+/* Layers as forward/backward pairs over contiguous f32 tensors: rows [N, D]
+ * or images [N, C, H, W]. The caller allocates every output with the right
+ * shape (an error names the expected one); nothing is kept between calls.
+ * Backward functions overwrite grad_x and ADD into grad_weight/grad_bias, as
+ * PyTorch accumulates .grad. grad_x may be NULL when the input needs no
+ * gradient, and grad_bias may be NULL when the layer has no bias. */
+
+/* y[N,O] = x[N,I] @ weight[O,I]^T + bias[O]; bias may be NULL. */
+int dl_nn_linear_forward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *bias, dl_tensor *y,
+                         dl_error *err);
+int dl_nn_linear_backward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *grad_y, dl_tensor *grad_x,
+                          dl_tensor *grad_weight, dl_tensor *grad_bias, dl_error *err);
+
+/* Cross-correlation as in PyTorch's Conv2d: x[N,C,H,W], weight[O,C,KH,KW],
+ * bias[O] or NULL, y[N,O,OH,OW] with OH = (H + 2*pad_h - KH) / stride_h + 1
+ * (likewise OW); zero padding. */
+int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *bias, dl_tensor *y,
+                         int stride_h, int stride_w, int pad_h, int pad_w, dl_error *err);
+int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *grad_y, dl_tensor *grad_x,
+                          dl_tensor *grad_weight, dl_tensor *grad_bias, int stride_h, int stride_w, int pad_h,
+                          int pad_w, dl_error *err);
+
+/* Max over kernel windows without padding: x[N,C,H,W] -> y[N,C,OH,OW] with
+ * OH = (H - kernel_h) / stride_h + 1. argmax (I32, y's shape) receives the
+ * index of each maximum within its H*W plane; the first maximum wins, a NaN
+ * wins over numbers. Backward routes grad_y to those places. */
+int dl_nn_maxpool2d_forward(const dl_tensor *x, dl_tensor *y, dl_tensor *argmax, int kernel_h, int kernel_w,
+                            int stride_h, int stride_w, dl_error *err);
+int dl_nn_maxpool2d_backward(const dl_tensor *grad_y, const dl_tensor *argmax, dl_tensor *grad_x, dl_error *err);
+
+/* y = max(x, 0), any shape; y may be x. Backward: grad_x = grad_y where
+ * x > 0, else 0; grad_x may be grad_y. */
+int dl_nn_relu_forward(const dl_tensor *x, dl_tensor *y, dl_error *err);
+int dl_nn_relu_backward(const dl_tensor *x, const dl_tensor *grad_y, dl_tensor *grad_x, dl_error *err);
+
+/* Inverted dropout, any shape: each element is kept with probability 1 - p
+ * (mask = 1, U8, x's shape) and scaled by 1 / (1 - p), else zeroed. *rng is
+ * the caller's generator state (any value seeds it); the call advances it.
+ * Backward applies the same mask and scale. 0 <= p <= 1; y may be x. */
+int dl_nn_dropout_forward(const dl_tensor *x, double p, uint64_t *rng, dl_tensor *mask, dl_tensor *y,
+                          dl_error *err);
+int dl_nn_dropout_backward(const dl_tensor *grad_y, const dl_tensor *mask, double p, dl_tensor *grad_x,
+                           dl_error *err);
+
+/* Softmax cross-entropy averaged over the batch: logits[N,K], labels[N] (I64
+ * or I32, each in 0..K-1). Writes the loss to *loss and, when grad_logits
+ * [N,K] is not NULL, d loss / d logits. N must be at least 1. */
+int dl_nn_cross_entropy(const dl_tensor *logits, const dl_tensor *labels, double *loss, dl_tensor *grad_logits,
+                        dl_error *err);
+
+/* Optimizer steps, in place, with torch.optim semantics. param, grad and the
+ * state tensors share one shape; state tensors start zero-filled and belong
+ * to the caller, who keeps them between steps. step counts from 1. */
+typedef struct dl_nn_sgd_opts {
+  double lr;
+  double momentum;     /* 0 disables the velocity buffer */
+  double dampening;
+  double weight_decay; /* L2: grad + weight_decay * param */
+  int32_t nesterov;    /* 1 for Nesterov momentum (needs momentum > 0, dampening 0) */
+} dl_nn_sgd_opts;
+
+/* velocity may be NULL when opts->momentum == 0; on step 1 it is set to the
+ * gradient, as torch.optim.SGD does. */
+int dl_nn_sgd_step(dl_tensor *param, const dl_tensor *grad, dl_tensor *velocity, const dl_nn_sgd_opts *opts,
+                   int64_t step, dl_error *err);
+
+typedef struct dl_nn_adam_opts {
+  double lr;
+  double beta1, beta2;
+  double eps;
+  double weight_decay; /* L2 added to the gradient (Adam, not AdamW) */
+} dl_nn_adam_opts;
+
+/* exp_avg and exp_avg_sq are the first and second moment estimates. */
+int dl_nn_adam_step(dl_tensor *param, const dl_tensor *grad, dl_tensor *exp_avg, dl_tensor *exp_avg_sq,
+                    const dl_nn_adam_opts *opts, int64_t step, dl_error *err);
+
 /* ------------------------------------------------ metrics (metrics_*.c) */
 
 /* Scores between ground truth and predictions, one-to-one matching, and the

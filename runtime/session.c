@@ -13,19 +13,6 @@ int rt_session_fail(const char *msg) {
   return RT_EXIT_ERROR;
 }
 
-static int resolve_home(rt_session *s, rt_error *err) {
-  const char *home = rt_args_value(s->args, "home");
-  if (!home || !*home) home = getenv("DATALOOP_PATH");
-  if (home && *home) {
-    snprintf(s->home, sizeof s->home, "%s", home);
-    return 0;
-  }
-  const char *user_home = getenv("HOME");
-  if (!user_home || !*user_home) return rt_fail(err, "neither --home, DATALOOP_PATH nor HOME is set");
-  snprintf(s->home, sizeof s->home, "%s/.dataloop", user_home);
-  return 0;
-}
-
 /* "name" or "name@v3" */
 static int parse_model_ref(rt_session *s, const char *ref, rt_error *err) {
   const char *at = strrchr(ref, '@');
@@ -73,7 +60,9 @@ int rt_session_open(rt_session *s, const rt_args *args) {
     snprintf(s->model_name, sizeof s->model_name, "%s", lua_tostring(L, -1));
     lua_pop(L, 2);
   }
-  if (resolve_home(s, &err) < 0) return rt_session_fail(err.msg);
+  if (rt_paths_init(&s->paths, rt_args_value(args, "home"), &err) < 0 ||
+      rt_paths_check_name("model name", s->model_name, &err) < 0)
+    return rt_session_fail(err.msg);
 
   const char *const *overrides;
   int n = rt_args_list(args, "config", &overrides);

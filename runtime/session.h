@@ -8,11 +8,12 @@
 
 #include "cli.h"
 #include "host.h"
+#include "paths.h"
 
 typedef struct rt_session {
   const rt_args *args;
   rt_host *host;              /* owned */
-  char home[PATH_MAX];        /* the embedded store root */
+  rt_paths paths;             /* the embedded store root and its layout */
   char model_name[256];       /* --model NAME, else the adapter's name */
   int model_version;          /* from NAME@vN; 0 = latest */
 } rt_session;

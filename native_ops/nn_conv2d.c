@@ -1,0 +1,230 @@
+/* 2-d convolution as im2col + one sgemm per chunk of the batch.
+ *
+ * A chunk of nc samples unfolds into col[K, nc*P] (K = C*KH*KW input taps,
+ * P = OH*OW output pixels), so the weight product is one large GEMM that
+ * OpenBLAS spreads over its threads, instead of one small GEMM per sample.
+ * The chunk keeps the work buffers near CHUNK_FLOATS; backward unfolds the
+ * input again rather than keeping col alive between calls. */
+#include "nn_internal.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Upper bound on the floats of col + the output matrix of one chunk (32 MiB),
+ * unless a single sample needs more. */
+enum { CHUNK_FLOATS = 8 << 20 };
+
+typedef struct conv_geom {
+  int64_t n, c, h, w; /* input */
+  int64_t o, kh, kw;  /* weight */
+  int64_t oh, ow;     /* output */
+  int64_t sh, sw, ph, pw;
+  int64_t k, p; /* taps per output pixel (C*KH*KW), pixels per plane (OH*OW) */
+} conv_geom;
+
+static int check_geometry(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *bias, int stride_h,
+                          int stride_w, int pad_h, int pad_w, conv_geom *g, dl_error *err) {
+  int rc = dl__nn_expect(x, "x", DL_F32, 4, err);
+  if (rc < 0) return rc;
+  if ((rc = dl__nn_expect(weight, "weight", DL_F32, 4, err)) < 0) return rc;
+  if (stride_h < 1 || stride_w < 1)
+    return dl__fail(err, DL_E_INVAL, "stride (%d, %d) must be at least 1", stride_h, stride_w);
+  if (pad_h < 0 || pad_w < 0) return dl__fail(err, DL_E_INVAL, "padding (%d, %d) is negative", pad_h, pad_w);
+  *g = (conv_geom){.n = x->shape[0],
+                   .c = x->shape[1],
+                   .h = x->shape[2],
+                   .w = x->shape[3],
+                   .o = weight->shape[0],
+                   .kh = weight->shape[2],
+                   .kw = weight->shape[3],
+                   .sh = stride_h,
+                   .sw = stride_w,
+                   .ph = pad_h,
+                   .pw = pad_w};
+  if (weight->shape[1] != g->c)
+    return dl__fail(err, DL_E_SHAPE, "x has %lld channels but weight [%lld, %lld, %lld, %lld] expects %lld",
+                    (long long)g->c, (long long)g->o, (long long)weight->shape[1], (long long)g->kh,
+                    (long long)g->kw, (long long)weight->shape[1]);
+  if (weight->numel == 0) return dl__fail(err, DL_E_SHAPE, "weight has a zero dim");
+  if (g->h + 2 * g->ph < g->kh || g->w + 2 * g->pw < g->kw)
+    return dl__fail(err, DL_E_SHAPE, "kernel %lldx%lld is larger than the padded input %lldx%lld",
+                    (long long)g->kh, (long long)g->kw, (long long)(g->h + 2 * g->ph),
+                    (long long)(g->w + 2 * g->pw));
+  if (bias) {
+    int64_t want[1] = {g->o};
+    if ((rc = dl__nn_expect_shape(bias, "bias", DL_F32, 1, want, err)) < 0) return rc;
+  }
+  g->oh = (g->h + 2 * g->ph - g->kh) / g->sh + 1;
+  g->ow = (g->w + 2 * g->pw - g->kw) / g->sw + 1;
+  g->k = g->c * g->kh * g->kw;
+  g->p = g->oh * g->ow;
+  return dl__nn_expect_blas_dims("conv2d", g->o, g->p, g->k, err);
+}
+
+/* Samples per chunk: at least 1, at most n. */
+static int64_t chunk_samples(const conv_geom *g) {
+  int64_t per_sample = (g->k + g->o) * g->p;
+  int64_t nc = per_sample > 0 ? CHUNK_FLOATS / per_sample : g->n;
+  if (nc < 1) nc = 1;
+  return nc < g->n ? nc : g->n;
+}
+
+/* The output columns ox whose input column ox*sw - pw + kj lies in [0, w):
+ * [*lo, *hi). */
+static void valid_columns(const conv_geom *g, int64_t kj, int64_t *lo, int64_t *hi) {
+  int64_t first = g->pw - kj; /* ox*sw must reach this */
+  *lo = first > 0 ? (first + g->sw - 1) / g->sw : 0;
+  int64_t last = g->w - 1 + g->pw - kj; /* ox*sw must not pass this */
+  *hi = last < 0 ? 0 : last / g->sw + 1;
+  if (*hi > g->ow) *hi = g->ow;
+  if (*lo > *hi) *lo = *hi;
+}
+
+/* Unfolds nc samples starting at x into col[K, nc*P]. */
+static void im2col(const conv_geom *g, const float *x, int64_t nc, float *col) {
+  const int64_t cols = nc * g->p;
+  for (int64_t c = 0; c < g->c; c++)
+    for (int64_t ki = 0; ki < g->kh; ki++)
+      for (int64_t kj = 0; kj < g->kw; kj++) {
+        float *row = col + ((c * g->kh + ki) * g->kw + kj) * cols;
+        int64_t lo, hi;
+        valid_columns(g, kj, &lo, &hi);
+        for (int64_t s = 0; s < nc; s++) {
+          const float *plane = x + (s * g->c + c) * g->h * g->w;
+          float *dst = row + s * g->p;
+          for (int64_t oy = 0; oy < g->oh; oy++, dst += g->ow) {
+            int64_t iy = oy * g->sh - g->ph + ki;
+            if (iy < 0 || iy >= g->h) {
+              memset(dst, 0, (size_t)g->ow * sizeof(float));
+              continue;
+            }
+            const float *src = plane + iy * g->w;
+            const int64_t shift = kj - g->pw; /* output column ox reads input column ox*sw + shift */
+            memset(dst, 0, (size_t)lo * sizeof(float));
+            if (g->sw == 1) {
+              memcpy(dst + lo, src + lo + shift, (size_t)(hi - lo) * sizeof(float));
+            } else {
+              for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox * g->sw + shift];
+            }
+            memset(dst + hi, 0, (size_t)(g->ow - hi) * sizeof(float));
+          }
+        }
+      }
+}
+
+/* The adjoint of im2col: adds col[K, nc*P] back into nc samples at x. */
+static void col2im(const conv_geom *g, const float *col, int64_t nc, float *x) {
+  const int64_t cols = nc * g->p;
+  for (int64_t c = 0; c < g->c; c++)
+    for (int64_t ki = 0; ki < g->kh; ki++)
+      for (int64_t kj = 0; kj < g->kw; kj++) {
+        const float *row = col + ((c * g->kh + ki) * g->kw + kj) * cols;
+        int64_t lo, hi;
+        valid_columns(g, kj, &lo, &hi);
+        for (int64_t s = 0; s < nc; s++) {
+          float *plane = x + (s * g->c + c) * g->h * g->w;
+          const float *src = row + s * g->p;
+          for (int64_t oy = 0; oy < g->oh; oy++, src += g->ow) {
+            int64_t iy = oy * g->sh - g->ph + ki;
+            if (iy < 0 || iy >= g->h) continue;
+            float *dst = plane + iy * g->w;
+            const int64_t shift = kj - g->pw;
+            for (int64_t ox = lo; ox < hi; ox++) dst[ox * g->sw + shift] += src[ox];
+          }
+        }
+      }
+}
+
+int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *bias, dl_tensor *y,
+                         int stride_h, int stride_w, int pad_h, int pad_w, dl_error *err) {
+  conv_geom g;
+  int rc = check_geometry(x, weight, bias, stride_h, stride_w, pad_h, pad_w, &g, err);
+  if (rc < 0) return rc;
+  int64_t want[4] = {g.n, g.o, g.oh, g.ow};
+  if ((rc = dl__nn_expect_shape(y, "y", DL_F32, 4, want, err)) < 0) return rc;
+  if (g.n == 0 || g.p == 0) return DL_OK;
+
+  const int64_t nc_max = chunk_samples(&g);
+  if ((rc = dl__nn_expect_blas_dims("conv2d", g.o, nc_max * g.p, g.k, err)) < 0) return rc;
+  float *col = malloc((size_t)(g.k * nc_max * g.p) * sizeof(float));
+  float *out = malloc((size_t)(g.o * nc_max * g.p) * sizeof(float));
+  if (!col || !out) {
+    free(col);
+    free(out);
+    return dl__fail(err, DL_E_NOMEM, "conv2d: cannot allocate %lld floats of work space",
+                    (long long)((g.k + g.o) * nc_max * g.p));
+  }
+  const float *px = x->data, *pb = bias ? bias->data : NULL;
+  float *py = y->data;
+  for (int64_t n0 = 0; n0 < g.n; n0 += nc_max) {
+    int64_t nc = g.n - n0 < nc_max ? g.n - n0 : nc_max, cols = nc * g.p;
+    im2col(&g, px + n0 * g.c * g.h * g.w, nc, col);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g.o, (int)cols, (int)g.k, 1.0f, weight->data,
+                (int)g.k, col, (int)cols, 0.0f, out, (int)cols);
+    /* out[o, s*P + p] -> y[n0 + s, o, p], plus the bias. */
+    for (int64_t s = 0; s < nc; s++)
+      for (int64_t o = 0; o < g.o; o++) {
+        const float *src = out + o * cols + s * g.p;
+        float *dst = py + ((n0 + s) * g.o + o) * g.p;
+        float b = pb ? pb[o] : 0.0f;
+        for (int64_t i = 0; i < g.p; i++) dst[i] = src[i] + b;
+      }
+  }
+  free(col);
+  free(out);
+  return DL_OK;
+}
+
+int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *grad_y,
+                          dl_tensor *grad_x, dl_tensor *grad_weight, dl_tensor *grad_bias, int stride_h,
+                          int stride_w, int pad_h, int pad_w, dl_error *err) {
+  conv_geom g;
+  int rc = check_geometry(x, weight, NULL, stride_h, stride_w, pad_h, pad_w, &g, err);
+  if (rc < 0) return rc;
+  int64_t y_shape[4] = {g.n, g.o, g.oh, g.ow};
+  if ((rc = dl__nn_expect_shape(grad_y, "grad_y", DL_F32, 4, y_shape, err)) < 0) return rc;
+  if (grad_x && (rc = dl__nn_expect_like(grad_x, "grad_x", DL_F32, x, "x", err)) < 0) return rc;
+  if ((rc = dl__nn_expect_like(grad_weight, "grad_weight", DL_F32, weight, "weight", err)) < 0) return rc;
+  int64_t b_shape[1] = {g.o};
+  if (grad_bias && (rc = dl__nn_expect_shape(grad_bias, "grad_bias", DL_F32, 1, b_shape, err)) < 0) return rc;
+  if (grad_x && grad_x->numel > 0) memset(grad_x->data, 0, (size_t)grad_x->numel * sizeof(float));
+  if (g.n == 0 || g.p == 0) return DL_OK;
+
+  const int64_t nc_max = chunk_samples(&g);
+  if ((rc = dl__nn_expect_blas_dims("conv2d", g.o, nc_max * g.p, g.k, err)) < 0) return rc;
+  float *col = malloc((size_t)(g.k * nc_max * g.p) * sizeof(float));
+  float *dy = malloc((size_t)(g.o * nc_max * g.p) * sizeof(float));
+  if (!col || !dy) {
+    free(col);
+    free(dy);
+    return dl__fail(err, DL_E_NOMEM, "conv2d: cannot allocate %lld floats of work space",
+                    (long long)((g.k + g.o) * nc_max * g.p));
+  }
+  const float *px = x->data, *pgy = grad_y->data;
+  float *pgb = grad_bias ? grad_bias->data : NULL;
+  for (int64_t n0 = 0; n0 < g.n; n0 += nc_max) {
+    int64_t nc = g.n - n0 < nc_max ? g.n - n0 : nc_max, cols = nc * g.p;
+    /* grad_y[n0 + s, o, p] -> dy[o, s*P + p], the layout of the forward GEMM's output. */
+    for (int64_t s = 0; s < nc; s++)
+      for (int64_t o = 0; o < g.o; o++)
+        memcpy(dy + o * cols + s * g.p, pgy + ((n0 + s) * g.o + o) * g.p, (size_t)g.p * sizeof(float));
+    if (pgb)
+      for (int64_t o = 0; o < g.o; o++) {
+        float sum = 0.0f;
+        for (int64_t i = 0; i < cols; i++) sum += dy[o * cols + i];
+        pgb[o] += sum;
+      }
+    im2col(&g, px + n0 * g.c * g.h * g.w, nc, col);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g.o, (int)g.k, (int)cols, 1.0f, dy, (int)cols,
+                col, (int)cols, 1.0f, grad_weight->data, (int)g.k);
+    if (grad_x) {
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.k, (int)cols, (int)g.o, 1.0f, weight->data,
+                  (int)g.k, dy, (int)cols, 0.0f, col, (int)cols);
+      col2im(&g, col, nc, (float *)grad_x->data + n0 * g.c * g.h * g.w);
+    }
+  }
+  free(col);
+  free(dy);
+  return DL_OK;
+}

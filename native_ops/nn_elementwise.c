@@ -1,0 +1,75 @@
+/* Element-wise layers: ReLU and inverted dropout. */
+#include "nn_internal.h"
+
+int dl_nn_relu_forward(const dl_tensor *x, dl_tensor *y, dl_error *err) {
+  int rc = dl__nn_expect(x, "x", DL_F32, -1, err);
+  if (rc < 0) return rc;
+  if ((rc = dl__nn_expect_like(y, "y", DL_F32, x, "x", err)) < 0) return rc;
+  const float *px = x->data;
+  float *py = y->data;
+  for (int64_t i = 0; i < x->numel; i++) py[i] = px[i] > 0.0f ? px[i] : 0.0f;
+  return DL_OK;
+}
+
+int dl_nn_relu_backward(const dl_tensor *x, const dl_tensor *grad_y, dl_tensor *grad_x, dl_error *err) {
+  int rc = dl__nn_expect(x, "x", DL_F32, -1, err);
+  if (rc < 0) return rc;
+  if ((rc = dl__nn_expect_like(grad_y, "grad_y", DL_F32, x, "x", err)) < 0) return rc;
+  if ((rc = dl__nn_expect_like(grad_x, "grad_x", DL_F32, x, "x", err)) < 0) return rc;
+  const float *px = x->data, *gy = grad_y->data;
+  float *gx = grad_x->data;
+  for (int64_t i = 0; i < x->numel; i++) gx[i] = px[i] > 0.0f ? gy[i] : 0.0f;
+  return DL_OK;
+}
+
+/* splitmix64: small, fast, and every state value is a valid seed. */
+static uint64_t next_random(uint64_t *state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+/* 1 / (1 - p), or 0 when everything is dropped. */
+static float keep_scale(double p) { return p < 1.0 ? (float)(1.0 / (1.0 - p)) : 0.0f; }
+
+static int check_probability(double p, dl_error *err) {
+  if (!(p >= 0.0 && p <= 1.0))
+    return dl__fail(err, DL_E_INVAL, "dropout probability p = %g is outside [0, 1]", p);
+  return DL_OK;
+}
+
+int dl_nn_dropout_forward(const dl_tensor *x, double p, uint64_t *rng, dl_tensor *mask, dl_tensor *y,
+                          dl_error *err) {
+  int rc = dl__nn_expect(x, "x", DL_F32, -1, err);
+  if (rc < 0) return rc;
+  if ((rc = check_probability(p, err)) < 0) return rc;
+  if (!rng) return dl__fail(err, DL_E_INVAL, "rng is NULL");
+  if ((rc = dl__nn_expect_like(mask, "mask", DL_U8, x, "x", err)) < 0) return rc;
+  if ((rc = dl__nn_expect_like(y, "y", DL_F32, x, "x", err)) < 0) return rc;
+  const float *px = x->data;
+  float *py = y->data;
+  uint8_t *pm = mask->data;
+  const float scale = keep_scale(p);
+  for (int64_t i = 0; i < x->numel; i++) {
+    double u = (double)(next_random(rng) >> 11) * 0x1.0p-53; /* uniform in [0, 1) */
+    pm[i] = u >= p;
+    py[i] = pm[i] ? px[i] * scale : 0.0f;
+  }
+  return DL_OK;
+}
+
+int dl_nn_dropout_backward(const dl_tensor *grad_y, const dl_tensor *mask, double p, dl_tensor *grad_x,
+                           dl_error *err) {
+  int rc = dl__nn_expect(grad_y, "grad_y", DL_F32, -1, err);
+  if (rc < 0) return rc;
+  if ((rc = check_probability(p, err)) < 0) return rc;
+  if ((rc = dl__nn_expect_like(mask, "mask", DL_U8, grad_y, "grad_y", err)) < 0) return rc;
+  if ((rc = dl__nn_expect_like(grad_x, "grad_x", DL_F32, grad_y, "grad_y", err)) < 0) return rc;
+  const float *gy = grad_y->data;
+  const uint8_t *pm = mask->data;
+  float *gx = grad_x->data;
+  const float scale = keep_scale(p);
+  for (int64_t i = 0; i < grad_y->numel; i++) gx[i] = pm[i] ? gy[i] * scale : 0.0f;
+  return DL_OK;
+}

@@ -1,0 +1,24 @@
+/* nn_internal.h — argument checks shared by the nn kernels (nn_*.c).
+ * Private: nothing here is exported. */
+#ifndef DL_NN_INTERNAL_H
+#define DL_NN_INTERNAL_H
+
+#include "internal.h"
+
+/* DL_OK when t (called `name` in messages) is non-NULL, not stale,
+ * contiguous, of the given dtype and with ndim dims; else fills err. */
+int dl__nn_expect(const dl_tensor *t, const char *name, int dtype, int ndim, dl_error *err);
+
+/* As dl__nn_expect, and t's shape must equal shape[0..ndim-1]. */
+int dl__nn_expect_shape(const dl_tensor *t, const char *name, int dtype, int ndim, const int64_t *shape,
+                        dl_error *err);
+
+/* DL_OK when t is a usable contiguous tensor of dtype with exactly ref's
+ * shape (any ndim); for element-wise kernels. */
+int dl__nn_expect_like(const dl_tensor *t, const char *name, int dtype, const dl_tensor *ref,
+                       const char *ref_name, dl_error *err);
+
+/* DL_OK when every value fits the BLAS index type (int); names the operand. */
+int dl__nn_expect_blas_dims(const char *what, int64_t m, int64_t n, int64_t k, dl_error *err);
+
+#endif

@@ -1,0 +1,80 @@
+/* 2-d max pooling (no padding), remembering where each maximum came from so
+ * backward can route the gradient without looking at x again. */
+#include "nn_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+int dl_nn_maxpool2d_forward(const dl_tensor *x, dl_tensor *y, dl_tensor *argmax, int kernel_h, int kernel_w,
+                            int stride_h, int stride_w, dl_error *err) {
+  int rc = dl__nn_expect(x, "x", DL_F32, 4, err);
+  if (rc < 0) return rc;
+  if (kernel_h < 1 || kernel_w < 1)
+    return dl__fail(err, DL_E_INVAL, "kernel (%d, %d) must be at least 1", kernel_h, kernel_w);
+  if (stride_h < 1 || stride_w < 1)
+    return dl__fail(err, DL_E_INVAL, "stride (%d, %d) must be at least 1", stride_h, stride_w);
+  const int64_t n = x->shape[0], c = x->shape[1], h = x->shape[2], w = x->shape[3];
+  if (h < kernel_h || w < kernel_w)
+    return dl__fail(err, DL_E_SHAPE, "kernel %dx%d is larger than the input %lldx%lld", kernel_h, kernel_w,
+                    (long long)h, (long long)w);
+  if (h * w > INT32_MAX)
+    return dl__fail(err, DL_E_TOO_LARGE, "input plane %lldx%lld is too large for i32 argmax", (long long)h,
+                    (long long)w);
+  const int64_t oh = (h - kernel_h) / stride_h + 1, ow = (w - kernel_w) / stride_w + 1;
+  int64_t want[4] = {n, c, oh, ow};
+  if ((rc = dl__nn_expect_shape(y, "y", DL_F32, 4, want, err)) < 0) return rc;
+  if ((rc = dl__nn_expect_shape(argmax, "argmax", DL_I32, 4, want, err)) < 0) return rc;
+
+  const float *px = x->data;
+  float *py = y->data;
+  int32_t *pa = argmax->data;
+  for (int64_t plane = 0; plane < n * c; plane++) {
+    const float *in = px + plane * h * w;
+    for (int64_t oy = 0; oy < oh; oy++)
+      for (int64_t ox = 0; ox < ow; ox++) {
+        int64_t y0 = oy * stride_h, x0 = ox * stride_w;
+        int64_t best = y0 * w + x0;
+        float best_v = in[best];
+        for (int64_t ky = 0; ky < kernel_h && !isnan(best_v); ky++)
+          for (int64_t kx = 0; kx < kernel_w; kx++) {
+            int64_t at = (y0 + ky) * w + x0 + kx;
+            float v = in[at];
+            if (v > best_v || isnan(v)) {
+              best_v = v;
+              best = at;
+              if (isnan(v)) break;
+            }
+          }
+        *py++ = best_v;
+        *pa++ = (int32_t)best;
+      }
+  }
+  return DL_OK;
+}
+
+int dl_nn_maxpool2d_backward(const dl_tensor *grad_y, const dl_tensor *argmax, dl_tensor *grad_x,
+                             dl_error *err) {
+  int rc = dl__nn_expect(grad_y, "grad_y", DL_F32, 4, err);
+  if (rc < 0) return rc;
+  if ((rc = dl__nn_expect_like(argmax, "argmax", DL_I32, grad_y, "grad_y", err)) < 0) return rc;
+  if ((rc = dl__nn_expect(grad_x, "grad_x", DL_F32, 4, err)) < 0) return rc;
+  if (grad_x->shape[0] != grad_y->shape[0] || grad_x->shape[1] != grad_y->shape[1])
+    return dl__fail(err, DL_E_SHAPE, "grad_x has %lld x %lld planes but grad_y has %lld x %lld",
+                    (long long)grad_x->shape[0], (long long)grad_x->shape[1], (long long)grad_y->shape[0],
+                    (long long)grad_y->shape[1]);
+  const int64_t planes = grad_y->shape[0] * grad_y->shape[1];
+  const int64_t in_size = grad_x->shape[2] * grad_x->shape[3], out_size = grad_y->shape[2] * grad_y->shape[3];
+  const float *gy = grad_y->data;
+  const int32_t *pa = argmax->data;
+  float *gx = grad_x->data;
+  /* Check every index before writing, so a bad argmax leaves grad_x untouched. */
+  for (int64_t i = 0; i < argmax->numel; i++)
+    if (pa[i] < 0 || pa[i] >= in_size)
+      return dl__fail(err, DL_E_RANGE, "argmax[%lld] = %d is outside the %lld elements of an input plane",
+                      (long long)i, pa[i], (long long)in_size);
+  if (grad_x->numel > 0) memset(gx, 0, (size_t)grad_x->numel * sizeof(float));
+  for (int64_t plane = 0; plane < planes; plane++)
+    for (int64_t i = 0; i < out_size; i++)
+      gx[plane * in_size + pa[plane * out_size + i]] += gy[plane * out_size + i];
+  return DL_OK;
+}

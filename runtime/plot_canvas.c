@@ -1,0 +1,118 @@
+/* Canvas, text and file helpers shared by the plots. */
+#include "plot_canvas.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int rt_plot_canvas_open(rt_plot_canvas *c, int width, int height, rt_error *err) {
+  c->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
+  c->cr = cairo_create(c->surface);
+  if (cairo_status(c->cr) != CAIRO_STATUS_SUCCESS)
+    return rt_fail(err, "cannot make a %d x %d canvas: %s", width, height,
+                   cairo_status_to_string(cairo_status(c->cr)));
+  cairo_set_source_rgb(c->cr, 1, 1, 1);
+  cairo_paint(c->cr);
+  rt_plot_font(c->cr, 12, false);
+  return 0;
+}
+
+void rt_plot_canvas_close(rt_plot_canvas *c) {
+  cairo_destroy(c->cr);
+  cairo_surface_destroy(c->surface);
+  c->cr = NULL;
+  c->surface = NULL;
+}
+
+static cairo_status_t write_to_file(void *closure, const unsigned char *data, unsigned int length) {
+  return fwrite(data, 1, length, closure) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
+int rt_plot_canvas_save(rt_plot_canvas *c, const char *path, rt_error *err) {
+  cairo_status_t st = cairo_status(c->cr);
+  if (st != CAIRO_STATUS_SUCCESS)
+    return rt_fail(err, "%s: drawing failed: %s", path, cairo_status_to_string(st));
+  cairo_surface_flush(c->surface);
+
+  size_t len = strlen(path);
+  char *tmp = malloc(len + sizeof ".tmp-XXXXXX");
+  if (!tmp) return rt_fail(err, "%s: out of memory", path);
+  memcpy(tmp, path, len);
+  memcpy(tmp + len, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    rt_fail(err, "%s: cannot create a temp file: %s", path, strerror(errno));
+    free(tmp);
+    return -1;
+  }
+  FILE *f = fdopen(fd, "wb");
+  const char *why = NULL; /* the first failure, if any */
+  if (!f) {
+    why = strerror(errno);
+    close(fd);
+  } else {
+    st = cairo_surface_write_to_png_stream(c->surface, write_to_file, f);
+    if (st != CAIRO_STATUS_SUCCESS) why = cairo_status_to_string(st);
+    if (!why && (fflush(f) != 0 || fsync(fileno(f)) != 0)) why = strerror(errno);
+    if (fclose(f) != 0 && !why) why = strerror(errno);
+  }
+  if (!why && rename(tmp, path) != 0) why = strerror(errno);
+  if (why) {
+    unlink(tmp);
+    rt_fail(err, "%s: cannot write the PNG: %s", path, why);
+  }
+  free(tmp);
+  return why ? -1 : 0;
+}
+
+void rt_plot_font(cairo_t *cr, double size, bool bold) {
+  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                         bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, size);
+}
+
+double rt_plot_text_width(cairo_t *cr, const char *text) {
+  cairo_text_extents_t ext;
+  cairo_text_extents(cr, text, &ext);
+  return ext.x_advance;
+}
+
+void rt_plot_fit_text(cairo_t *cr, const char *text, double max_width, char *out, size_t out_size) {
+  static const char ellipsis[] = "\xe2\x80\xa6"; /* U+2026 in UTF-8 */
+  if (out_size < sizeof ellipsis) {
+    if (out_size > 0) out[0] = '\0';
+    return;
+  }
+  size_t len = strlen(text);
+  if (len < out_size && rt_plot_text_width(cr, text) <= max_width) {
+    memcpy(out, text, len + 1);
+    return;
+  }
+  /* Drop whole characters from the end until text + ellipsis fits. */
+  if (len > out_size - sizeof ellipsis) len = out_size - sizeof ellipsis;
+  for (;;) {
+    while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) len--; /* not inside a character */
+    memcpy(out, text, len);
+    memcpy(out + len, ellipsis, sizeof ellipsis);
+    if (len == 0 || rt_plot_text_width(cr, out) <= max_width) return;
+    len--;
+  }
+}
+
+void rt_plot_text_at(cairo_t *cr, const char *text, double x, double y) {
+  cairo_font_extents_t fe;
+  cairo_font_extents(cr, &fe);
+  cairo_move_to(cr, x, y + (fe.ascent - fe.descent) / 2);
+  cairo_show_text(cr, text);
+}
+
+void rt_plot_palette(int i, double rgb[3]) {
+  static const unsigned char colours[10][3] = {
+      {31, 119, 180}, {255, 127, 14},  {44, 160, 44},   {214, 39, 40},  {148, 103, 189},
+      {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207},
+  };
+  const unsigned char *c = colours[((i % 10) + 10) % 10];
+  for (int k = 0; k < 3; k++) rgb[k] = c[k] / 255.0;
+}

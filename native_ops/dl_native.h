@@ -134,6 +134,130 @@ int dl_tensor_is_contiguous(const dl_tensor *t);
 
 /* ------------------------------------------------- images (image_*.c) */
 
+/* Images are u8 tensors of shape H×W×C (C = 1 gray, 2 gray+alpha, 3 RGB,
+ * 4 RGBA), rows top to bottom. Ops read any such tensor whose pixels are
+ * packed (strides[2] == 1, strides[1] == C) with any row stride, so crops and
+ * slices of a batch buffer work without copying.
+ *
+ *   dl_tensor *img; dl_error e;
+ *   dl_decode_opts o = {0};             // zero means: defaults
+ *   o.channels = 3;                     // like PIL's convert('RGB')
+ *   if (dl_image_load(&img, "cat.jpg", &o, NULL, &e) < 0) puts(e.msg);
+ *
+ * Decoding is thread-safe and reentrant: every call has its own state. */
+
+typedef enum dl_image_format {
+  DL_IMAGE_UNKNOWN = 0,
+  DL_IMAGE_JPEG = 1,
+  DL_IMAGE_PNG = 2
+} dl_image_format;
+
+/* Default for dl_decode_opts.max_pixels: 100 megapixels. */
+enum { DL_IMAGE_DEFAULT_MAX_PIXELS = 100000000 };
+
+/* Decode options; a zeroed struct (or NULL) gives the defaults. */
+typedef struct dl_decode_opts {
+  int64_t max_pixels;  /* refuse images whose header claims more pixels; 0: the default */
+  int32_t channels;    /* 0: as stored (CMYK becomes RGB, a palette RGB or RGBA); 1 L (ITU-R 601-2
+                          luma, as PIL), 2 LA, 3 RGB, 4 RGBA */
+  int32_t min_width;   /* JPEG only: the smallest width the caller needs after orientation; when it */
+  int32_t min_height;  /* allows, the decoder scales by 1/2, 1/4 or 1/8 in the DCT domain. 0: full size */
+  int32_t no_exif;     /* 1: ignore the EXIF orientation (default: applied) */
+  int32_t keep_16bit;  /* 1: 16-bit PNGs give a DL_I32 tensor holding 0..65535 (default: the high byte
+                          of each sample, in a DL_U8 tensor) */
+} dl_decode_opts;
+
+/* What a header says about an image. */
+typedef struct dl_image_info {
+  int32_t format;       /* a dl_image_format */
+  int32_t width;        /* full size, after the EXIF orientation is applied (unless no_exif) */
+  int32_t height;
+  int32_t channels;     /* channels stored: 1 gray, 2 gray+alpha, 3 colour, 4 RGBA or CMYK */
+  int32_t bit_depth;    /* bits per sample as stored: 1, 2, 4, 8 or 16 */
+  int32_t orientation;  /* EXIF orientation 1..8 (1 when absent) */
+  int32_t scale_denom;  /* decode only: 1, 2, 4 or 8, the DCT downscale that was used */
+  int32_t is_cmyk;      /* 1 for a CMYK or YCCK JPEG */
+} dl_image_info;
+
+/* Decodes a JPEG or PNG held in memory into a new H×W×C tensor. Caller owns
+ * *out. opts and info may be NULL. bytes are not kept. */
+int dl_image_decode(dl_tensor **out, const void *bytes, size_t len, const dl_decode_opts *opts,
+                    dl_image_info *info, dl_error *err);
+
+/* Like dl_image_decode, reading the file at path; errors name the file. */
+int dl_image_load(dl_tensor **out, const char *path, const dl_decode_opts *opts, dl_image_info *info,
+                  dl_error *err);
+
+/* Reads only the header (and EXIF orientation) of an image in memory. */
+int dl_image_probe(const void *bytes, size_t len, dl_image_info *info, dl_error *err);
+
+/* Like dl_image_probe for the file at path; reads only its first bytes. */
+int dl_image_probe_file(const char *path, dl_image_info *info, dl_error *err);
+
+typedef enum dl_resize_mode {
+  DL_RESIZE_BILINEAR = 0, /* PIL's Image.BILINEAR: triangle filter, antialiased when downscaling */
+  DL_RESIZE_BOX = 1       /* PIL's Image.BOX: area average when downscaling */
+} dl_resize_mode;
+
+/* Resizes src (u8 H×W×C) to height×width. Matches PIL's Image.resize for
+ * 1- and 3-channel images (alpha is resized as a plain channel, PIL
+ * premultiplies it). Caller owns *out. */
+int dl_image_resize(dl_tensor **out, const dl_tensor *src, int32_t width, int32_t height, int32_t mode,
+                    dl_error *err);
+
+/* Resizes src into dst (u8 H'×W'×C, same C); dst may be a view into a larger
+ * buffer. dst and src must not overlap. */
+int dl_image_resize_into(dl_tensor *dst, const dl_tensor *src, int32_t mode, dl_error *err);
+
+/* dst (f32 C×H×W, any strides) = (src / 255 - mean[c]) / std[c] for u8
+ * H×W×C src of the same H and W. mean and std hold C values; NULL means 0 and
+ * 1. The pipeline passes a view of one batch slot as dst. */
+int dl_image_normalize_into(dl_tensor *dst, const dl_tensor *src, const float *mean, const float *std,
+                            dl_error *err);
+
+/* Resize then normalize in one pass, without the intermediate u8 image; the
+ * result equals dl_image_resize followed by dl_image_normalize_into. dst is
+ * f32 C×H'×W'. */
+int dl_image_resize_normalize_into(dl_tensor *dst, const dl_tensor *src, int32_t mode, const float *mean,
+                                   const float *std, dl_error *err);
+
+/* A view of the width×height region of src whose top-left pixel is (x, y);
+ * it must lie inside src. Caller owns *out, which shares src's storage. */
+int dl_image_crop(dl_tensor **out, const dl_tensor *src, int32_t x, int32_t y, int32_t width,
+                  int32_t height, dl_error *err);
+
+/* A view of the centred width×height region, placed as torchvision's
+ * center_crop places it. Caller owns *out, which shares src's storage. */
+int dl_image_center_crop(dl_tensor **out, const dl_tensor *src, int32_t width, int32_t height,
+                         dl_error *err);
+
+/* Where letterbox put the image: a box (bx, by) in the result maps back to
+ * the source as ((bx - x) / scale, (by - y) / scale). */
+typedef struct dl_letterbox {
+  double scale;    /* resized size / source size, the same on both axes */
+  int32_t x;       /* left padding, in result pixels */
+  int32_t y;       /* top padding */
+  int32_t width;   /* size of the resized image inside the result */
+  int32_t height;
+} dl_letterbox;
+
+/* Resizes src to fit width×height keeping its aspect ratio, centres it and
+ * fills the rest with pad. Caller owns *out. box may be NULL. */
+int dl_image_letterbox(dl_tensor **out, const dl_tensor *src, int32_t width, int32_t height, int32_t mode,
+                       uint8_t pad, dl_letterbox *box, dl_error *err);
+
+/* Like dl_image_letterbox, into dst (u8 H'×W'×C, same C as src). */
+int dl_image_letterbox_into(dl_tensor *dst, const dl_tensor *src, int32_t mode, uint8_t pad,
+                            dl_letterbox *box, dl_error *err);
+
+/* Encodes img (u8 H×W×C, C = 1..4) as a PNG, or as a JPEG at quality 1..100
+ * (0 means 75, as PIL; JPEG drops an alpha channel). Caller owns *out, a 1-D
+ * u8 tensor of the file's bytes. */
+int dl_image_encode(dl_tensor **out, const dl_tensor *img, int32_t format, int32_t quality, dl_error *err);
+
+/* Encodes img as dl_image_encode does and writes it to path. */
+int dl_image_save(const dl_tensor *img, const char *path, int32_t format, int32_t quality, dl_error *err);
+
 /* ------------------------------------------- batching pipeline (pipeline*.c) */
 
 /* ---------------------------------------------------- nn kernels (nn_*.c) */

@@ -1,0 +1,268 @@
+/* Resizing u8 images the way Pillow does: separable convolution with the
+ * filter's support widened by the downscale factor (so downscaling is
+ * antialiased), coefficients in 22-bit fixed point, horizontal pass first on
+ * just the source rows the vertical pass reads, u8 rounding between passes.
+ * Reproducing those steps gives PIL's output bit for bit. */
+#include "image_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { PRECISION_BITS = 32 - 8 - 2, HALF = 1 << (PRECISION_BITS - 1) };
+
+static double bilinear_filter(double x) {
+  if (x < 0.0) x = -x;
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+static double box_filter(double x) { return x > -0.5 && x <= 0.5 ? 1.0 : 0.0; }
+
+/* The taps of one axis: output i reads count[i] inputs from first[i], with
+ * weights k[i * ksize ...]. */
+typedef struct axis {
+  int32_t out, ksize;
+  int32_t *first, *count, *k;
+} axis;
+
+static void axis_free(axis *a) {
+  free(a->first);
+  free(a->count);
+  free(a->k);
+}
+
+/* Pillow's precompute_coeffs and normalize_coeffs_8bpc, for the whole input
+ * range. Returns 0, or -1 when out of memory. */
+static int axis_init(axis *a, int64_t in_size, int32_t out_size, int mode) {
+  double (*filter)(double) = mode == DL_RESIZE_BOX ? box_filter : bilinear_filter;
+  double support_base = mode == DL_RESIZE_BOX ? 0.5 : 1.0;
+  double scale = (double)in_size / out_size, filterscale = scale < 1.0 ? 1.0 : scale;
+  double support = support_base * filterscale;
+  int32_t ksize = (int32_t)ceil(support) * 2 + 1;
+  a->out = out_size;
+  a->ksize = ksize;
+  a->first = malloc(sizeof(int32_t) * (size_t)out_size);
+  a->count = malloc(sizeof(int32_t) * (size_t)out_size);
+  a->k = calloc((size_t)out_size * (size_t)ksize, sizeof(int32_t));
+  double *w = malloc(sizeof(double) * (size_t)ksize);
+  if (!a->first || !a->count || !a->k || !w) {
+    free(w);
+    axis_free(a);
+    return -1;
+  }
+  for (int32_t xx = 0; xx < out_size; xx++) {
+    double center = (xx + 0.5) * scale, ss = 1.0 / filterscale, ww = 0.0;
+    int64_t xmin = (int64_t)(center - support + 0.5);
+    int64_t xmax = (int64_t)(center + support + 0.5);
+    if (xmin < 0) xmin = 0;
+    if (xmax > in_size) xmax = in_size;
+    int32_t n = (int32_t)(xmax - xmin);
+    for (int32_t x = 0; x < n; x++) {
+      w[x] = filter((x + xmin - center + 0.5) * ss);
+      ww += w[x];
+    }
+    int32_t *k = a->k + (size_t)xx * (size_t)ksize;
+    for (int32_t x = 0; x < n; x++) {
+      double v = ww != 0.0 ? w[x] / ww : w[x];
+      k[x] = (int32_t)(v < 0 ? -0.5 + v * (1 << PRECISION_BITS) : 0.5 + v * (1 << PRECISION_BITS));
+    }
+    a->first[xx] = (int32_t)xmin;
+    a->count[xx] = n;
+  }
+  free(w);
+  return 0;
+}
+
+static inline uint8_t clip8(int32_t v) {
+  if (v >= (1 << PRECISION_BITS << 8)) return 255;
+  if (v <= 0) return 0;
+  return (uint8_t)(v >> PRECISION_BITS);
+}
+
+/* One row through the horizontal taps. Inlined per channel count so the
+ * channel loop unrolls. */
+static inline __attribute__((always_inline)) void hrow_c(uint8_t *restrict out, const uint8_t *restrict in,
+                                                         const axis *a, int C) {
+  for (int32_t x = 0; x < a->out; x++) {
+    const uint8_t *p = in + (size_t)a->first[x] * C;
+    const int32_t *k = a->k + (size_t)x * a->ksize;
+    int32_t s[4] = {HALF, HALF, HALF, HALF};
+    for (int32_t i = 0; i < a->count[x]; i++) {
+      for (int c = 0; c < C; c++) s[c] += p[i * C + c] * k[i];
+    }
+    for (int c = 0; c < C; c++) out[x * C + c] = clip8(s[c]);
+  }
+}
+
+static void hrow(uint8_t *out, const uint8_t *in, const axis *a, int C) {
+  switch (C) {
+    case 1:
+      hrow_c(out, in, a, 1);
+      break;
+    case 2:
+      hrow_c(out, in, a, 2);
+      break;
+    case 3:
+      hrow_c(out, in, a, 3);
+      break;
+    default:
+      hrow_c(out, in, a, 4);
+  }
+}
+
+/* One output row from count rows starting at first, rows being stride bytes
+ * apart; acc holds n partial sums. */
+static void vrow(uint8_t *restrict out, const uint8_t *base, int64_t stride, int32_t first, int32_t count,
+                 const int32_t *k, int64_t n, int32_t *restrict acc) {
+  for (int64_t e = 0; e < n; e++) acc[e] = HALF;
+  for (int32_t i = 0; i < count; i++) {
+    const uint8_t *restrict r = base + (first + i) * stride;
+    int32_t w = k[i];
+    for (int64_t e = 0; e < n; e++) acc[e] += r[e] * w;
+  }
+  for (int64_t e = 0; e < n; e++) out[e] = clip8(acc[e]);
+}
+
+/* A prepared resize of one source: rows are produced one at a time by
+ * resampler_row, so callers can write them anywhere. */
+typedef struct resampler {
+  const dl_tensor *src;
+  int C, need_h, need_v;
+  axis h, v;
+  uint8_t *tmp; /* horizontal pass over the rows the vertical pass reads (owned) */
+  int32_t *acc; /* owned */
+  int32_t tmp_first;
+} resampler;
+
+static void resampler_free(resampler *r) {
+  if (r->need_h) axis_free(&r->h);
+  if (r->need_v) axis_free(&r->v);
+  free(r->tmp);
+  free(r->acc);
+}
+
+static int resampler_init(resampler *r, const dl_tensor *src, int64_t out_w, int64_t out_h, int mode,
+                          dl_error *err) {
+  memset(r, 0, sizeof *r);
+  if (mode != DL_RESIZE_BILINEAR && mode != DL_RESIZE_BOX)
+    return dl__fail(err, DL_E_INVAL, "resize mode %d is not DL_RESIZE_BILINEAR (0) or DL_RESIZE_BOX (1)",
+                    mode);
+  if (out_w < 1 || out_h < 1 || out_w > INT32_MAX || out_h > INT32_MAX)
+    return dl__fail(err, DL_E_INVAL, "target size %lld x %lld must be at least 1 x 1", (long long)out_w,
+                    (long long)out_h);
+  r->src = src;
+  r->C = (int)src->shape[2];
+  r->need_h = out_w != src->shape[1];
+  r->need_v = out_h != src->shape[0];
+  int oom = 0;
+  if (r->need_h && axis_init(&r->h, src->shape[1], (int32_t)out_w, mode) < 0) {
+    r->need_h = 0;
+    oom = 1;
+  }
+  if (!oom && r->need_v && axis_init(&r->v, src->shape[0], (int32_t)out_h, mode) < 0) {
+    r->need_v = 0;
+    oom = 1;
+  }
+  int64_t row = out_w * r->C;
+  if (!oom && r->need_v) {
+    r->acc = malloc(sizeof(int32_t) * (size_t)row);
+    oom = !r->acc;
+  }
+  if (!oom && r->need_h && r->need_v) {
+    int32_t first = r->v.first[0], last = r->v.first[out_h - 1] + r->v.count[out_h - 1];
+    r->tmp = malloc((size_t)(last - first) * (size_t)row);
+    oom = !r->tmp;
+    const uint8_t *in = src->data;
+    for (int32_t y = first; !oom && y < last; y++)
+      hrow(r->tmp + (size_t)(y - first) * row, in + y * src->strides[0], &r->h, r->C);
+    r->tmp_first = first;
+  }
+  if (oom) {
+    resampler_free(r);
+    return dl__fail(err, DL_E_NOMEM, "cannot allocate buffers to resize %lld x %lld to %lld x %lld",
+                    (long long)src->shape[1], (long long)src->shape[0], (long long)out_w, (long long)out_h);
+  }
+  return DL_OK;
+}
+
+/* Writes output row y (out_w * C bytes) to out. */
+static void resampler_row(const resampler *r, int64_t y, uint8_t *out) {
+  const dl_tensor *s = r->src;
+  const uint8_t *in = s->data;
+  int64_t row = (r->need_h ? r->h.out : s->shape[1]) * r->C;
+  if (!r->need_v) {
+    if (r->need_h) {
+      hrow(out, in + y * s->strides[0], &r->h, r->C);
+    } else {
+      memcpy(out, in + y * s->strides[0], (size_t)row);
+    }
+    return;
+  }
+  const int32_t *k = r->v.k + (size_t)y * r->v.ksize;
+  if (r->need_h) {
+    vrow(out, r->tmp, row, r->v.first[y] - r->tmp_first, r->v.count[y], k, row, r->acc);
+  } else {
+    vrow(out, in, s->strides[0], r->v.first[y], r->v.count[y], k, row, r->acc);
+  }
+}
+
+int dl_image_resize_into(dl_tensor *dst, const dl_tensor *src, int32_t mode, dl_error *err) {
+  int rc = dl__image_check(src, "src", err);
+  if (rc == DL_OK) rc = dl__image_check(dst, "dst", err);
+  if (rc < 0) return rc;
+  if (dst->shape[2] != src->shape[2])
+    return dl__fail(err, DL_E_SHAPE, "dst has %lld channels but src has %lld", (long long)dst->shape[2],
+                    (long long)src->shape[2]);
+  resampler r;
+  rc = resampler_init(&r, src, dst->shape[1], dst->shape[0], mode, err);
+  if (rc < 0) return rc;
+  for (int64_t y = 0; y < dst->shape[0]; y++)
+    resampler_row(&r, y, (uint8_t *)dst->data + y * dst->strides[0]);
+  resampler_free(&r);
+  return DL_OK;
+}
+
+int dl_image_resize(dl_tensor **out, const dl_tensor *src, int32_t width, int32_t height, int32_t mode,
+                    dl_error *err) {
+  if (!out) return dl__fail(err, DL_E_INVAL, "out is NULL");
+  *out = NULL;
+  int rc = dl__image_check(src, "src", err);
+  if (rc < 0) return rc;
+  if (width < 1 || height < 1)
+    return dl__fail(err, DL_E_INVAL, "target size %d x %d must be at least 1 x 1", width, height);
+  int64_t shape[3] = {height, width, src->shape[2]};
+  rc = dl_tensor_empty(out, DL_U8, 3, shape, err);
+  if (rc < 0) return rc;
+  rc = dl_image_resize_into(*out, src, mode, err);
+  if (rc < 0) {
+    dl_tensor_release(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+int dl_image_resize_normalize_into(dl_tensor *dst, const dl_tensor *src, int32_t mode, const float *mean,
+                                   const float *std, dl_error *err) {
+  int rc = dl__image_check(src, "src", err);
+  if (rc < 0) return rc;
+  rc = dl__planes_check(dst, src->shape[2], -1, -1, err);
+  if (rc < 0) return rc;
+  dl__norm_lut *lut = malloc(sizeof *lut);
+  if (!lut) return dl__fail(err, DL_E_NOMEM, "cannot allocate a normalize table");
+  rc = dl__norm_lut_init(lut, (int)src->shape[2], mean, std, err);
+  resampler r;
+  if (rc == DL_OK) rc = resampler_init(&r, src, dst->shape[2], dst->shape[1], mode, err);
+  uint8_t *row = NULL;
+  if (rc == DL_OK) {
+    row = malloc((size_t)(dst->shape[2] * src->shape[2]));
+    if (!row) rc = dl__fail(err, DL_E_NOMEM, "cannot allocate a row to resize into");
+    for (int64_t y = 0; row && y < dst->shape[1]; y++) {
+      resampler_row(&r, y, row);
+      dl__normalize_row(dst, y, row, lut);
+    }
+    resampler_free(&r);
+  }
+  free(row);
+  free(lut);
+  return rc;
+}

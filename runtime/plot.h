@@ -7,8 +7,8 @@
  *     fprintf(stderr, "%s\n", err.msg);
  *
  * Each function draws from plain data, so it knows nothing of the metrics
- * JSON. Files are written atomically (a temp file beside the target, fsync,
- * rename): a reader never sees half a PNG. Text is set in DejaVu Sans; a
+ * JSON. Files are written atomically (rt_fs_write_atomic): a reader never
+ * sees half a PNG. Text is set in DejaVu Sans; a
  * label too long for its room is cut with an ellipsis, never overlapped. */
 #ifndef RT_PLOT_H
 #define RT_PLOT_H

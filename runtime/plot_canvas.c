@@ -1,11 +1,10 @@
 /* Canvas, text and file helpers shared by the plots. */
 #include "plot_canvas.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "fsutil.h"
 
 int rt_plot_canvas_open(rt_plot_canvas *c, int width, int height, rt_error *err) {
   c->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
@@ -26,8 +25,25 @@ void rt_plot_canvas_close(rt_plot_canvas *c) {
   c->surface = NULL;
 }
 
-static cairo_status_t write_to_file(void *closure, const unsigned char *data, unsigned int length) {
-  return fwrite(data, 1, length, closure) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+/* A growing in-memory PNG; cairo appends to it. */
+typedef struct png_buffer {
+  unsigned char *data; /* owned */
+  size_t len, cap;
+} png_buffer;
+
+static cairo_status_t append_png(void *closure, const unsigned char *data, unsigned int length) {
+  png_buffer *b = closure;
+  if (b->len + length > b->cap) {
+    size_t cap = b->cap ? b->cap : 1 << 16;
+    while (cap < b->len + length) cap *= 2;
+    unsigned char *grown = realloc(b->data, cap);
+    if (!grown) return CAIRO_STATUS_NO_MEMORY;
+    b->data = grown;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, data, length);
+  b->len += length;
+  return CAIRO_STATUS_SUCCESS;
 }
 
 int rt_plot_canvas_save(rt_plot_canvas *c, const char *path, rt_error *err) {
@@ -35,36 +51,13 @@ int rt_plot_canvas_save(rt_plot_canvas *c, const char *path, rt_error *err) {
   if (st != CAIRO_STATUS_SUCCESS)
     return rt_fail(err, "%s: drawing failed: %s", path, cairo_status_to_string(st));
   cairo_surface_flush(c->surface);
-
-  size_t len = strlen(path);
-  char *tmp = malloc(len + sizeof ".tmp-XXXXXX");
-  if (!tmp) return rt_fail(err, "%s: out of memory", path);
-  memcpy(tmp, path, len);
-  memcpy(tmp + len, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    rt_fail(err, "%s: cannot create a temp file: %s", path, strerror(errno));
-    free(tmp);
-    return -1;
-  }
-  FILE *f = fdopen(fd, "wb");
-  const char *why = NULL; /* the first failure, if any */
-  if (!f) {
-    why = strerror(errno);
-    close(fd);
-  } else {
-    st = cairo_surface_write_to_png_stream(c->surface, write_to_file, f);
-    if (st != CAIRO_STATUS_SUCCESS) why = cairo_status_to_string(st);
-    if (!why && (fflush(f) != 0 || fsync(fileno(f)) != 0)) why = strerror(errno);
-    if (fclose(f) != 0 && !why) why = strerror(errno);
-  }
-  if (!why && rename(tmp, path) != 0) why = strerror(errno);
-  if (why) {
-    unlink(tmp);
-    rt_fail(err, "%s: cannot write the PNG: %s", path, why);
-  }
-  free(tmp);
-  return why ? -1 : 0;
+  png_buffer png = {0};
+  st = cairo_surface_write_to_png_stream(c->surface, append_png, &png);
+  int rc = st == CAIRO_STATUS_SUCCESS
+               ? rt_fs_write_atomic(path, png.data, png.len, err)
+               : rt_fail(err, "%s: cannot encode the PNG: %s", path, cairo_status_to_string(st));
+  free(png.data);
+  return rc;
 }
 
 void rt_plot_font(cairo_t *cr, double size, bool bold) {

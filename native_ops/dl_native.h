@@ -132,6 +132,131 @@ int dl_tensor_is_contiguous(const dl_tensor *t);
 
 /* ------------------------------------------- tensor ops (tensor_*.c) */
 
+/* Dims are 0-based; a negative dim counts from the end (-1 is the last).
+ * Every op checks its tensors with dl_tensor_check (DL_E_STALE), their
+ * dtypes and shapes, and works on empty tensors (a dim of size 0).
+ *
+ * Views share storage with t and never copy; caller owns *out:
+ *   dl_tensor *row; dl_tensor_select(&row, img, 0, 10, &e);   // img[10]
+ * Ops that make new data return a new contiguous tensor that the caller
+ * owns. Binary ops broadcast numpy-style (shapes align on trailing dims). */
+
+/* "u8", "i32", "i64", "f32"; "unknown" otherwise. Static string. */
+const char *dl_dtype_name(int dtype);
+
+/* Elements start..start+len-1 of dim. */
+int dl_tensor_narrow(dl_tensor **out, const dl_tensor *t, int dim, int64_t start, int64_t len, dl_error *err);
+
+/* Element index of dim, with that dim removed (ndim - 1 dims). */
+int dl_tensor_select(dl_tensor **out, const dl_tensor *t, int dim, int64_t index, dl_error *err);
+
+/* t with a new shape of the same numel; one entry may be -1 (inferred).
+ * Fails with DL_E_SHAPE when t's strides cannot express it without a copy
+ * (e.g. a transposed tensor): use dl_tensor_reshape, which copies then. */
+int dl_tensor_view(dl_tensor **out, const dl_tensor *t, int ndim, const int64_t *shape, dl_error *err);
+
+/* Like dl_tensor_view, but copies into a new contiguous tensor when a view
+ * is impossible. Caller owns *out either way. */
+int dl_tensor_reshape(dl_tensor **out, const dl_tensor *t, int ndim, const int64_t *shape, dl_error *err);
+
+/* Dims reordered: out dim i is t's dim order[i]; order is a permutation of
+ * t's ndim dims. */
+int dl_tensor_permute(dl_tensor **out, const dl_tensor *t, const int *order, dl_error *err);
+
+/* Dims dim0 and dim1 swapped. */
+int dl_tensor_transpose(dl_tensor **out, const dl_tensor *t, int dim0, int dim1, dl_error *err);
+
+/* A new dim of size 1 inserted before dim (0..ndim; -1 appends). */
+int dl_tensor_unsqueeze(dl_tensor **out, const dl_tensor *t, int dim, dl_error *err);
+
+/* dim (which must have size 1) removed. */
+int dl_tensor_squeeze(dl_tensor **out, const dl_tensor *t, int dim, dl_error *err);
+
+/* Every dim of size 1 removed. */
+int dl_tensor_squeeze_all(dl_tensor **out, const dl_tensor *t, dl_error *err);
+
+/* t broadcast to shape (numpy rules: t's dims align with the trailing dims,
+ * a size-1 dim repeats with stride 0; -1 keeps t's size). Writing through an
+ * expanded view writes the shared element. */
+int dl_tensor_expand(dl_tensor **out, const dl_tensor *t, int ndim, const int64_t *shape, dl_error *err);
+
+/* t itself (a new header sharing storage) when already contiguous, else a
+ * contiguous copy. Caller owns *out. */
+int dl_tensor_contiguous(dl_tensor **out, const dl_tensor *t, dl_error *err);
+
+/* A contiguous copy of t that shares nothing with it. Caller owns *out. */
+int dl_tensor_clone(dl_tensor **out, const dl_tensor *t, dl_error *err);
+
+/* dst <- src: src broadcasts to dst's shape and converts to dst's dtype as
+ * dl_tensor_to does with scale 1. src may overlap dst. */
+int dl_tensor_copy(dl_tensor *dst, const dl_tensor *src, dl_error *err);
+
+/* Every element of t set to value, which must be exactly representable in
+ * t's dtype (whole and in range for integer dtypes). */
+int dl_tensor_fill(dl_tensor *t, double value, dl_error *err);
+
+/* A new contiguous tensor of dtype holding t * scale (e.g. u8 -> f32 with
+ * scale 1/255). Conversions to integer dtypes round half away from zero and
+ * saturate to the dtype's range (NaN gives 0), so f32 -> u8 with scale 255
+ * undoes the u8 -> f32 conversion exactly. Caller owns *out. */
+int dl_tensor_to(dl_tensor **out, const dl_tensor *t, int dtype, double scale, dl_error *err);
+
+typedef enum dl_binary_op {
+  DL_ADD = 0,
+  DL_SUB = 1,
+  DL_MUL = 2,
+  DL_DIV = 3  /* integer dtypes: truncates toward zero; x / 0 is DL_E_NUMERIC */
+} dl_binary_op;
+
+/* Both operands must have the same dtype; integer results wrap around like
+ * C's unsigned arithmetic (as numpy's). */
+
+/* *out = a op b, broadcast. Caller owns *out. */
+int dl_tensor_binary(dl_tensor **out, const dl_tensor *a, const dl_tensor *b, int op, dl_error *err);
+
+/* out = a op b into an existing tensor whose shape is the broadcast shape;
+ * out may be a (in place) and may overlap a or b. */
+int dl_tensor_binary_into(dl_tensor *out, const dl_tensor *a, const dl_tensor *b, int op, dl_error *err);
+
+/* *out = a op s, with s exactly representable in a's dtype. Caller owns *out. */
+int dl_tensor_scalar(dl_tensor **out, const dl_tensor *a, double s, int op, dl_error *err);
+
+/* out = a op s into an existing tensor of a's shape (out may be a). */
+int dl_tensor_scalar_into(dl_tensor *out, const dl_tensor *a, double s, int op, dl_error *err);
+
+typedef enum dl_reduce_op {
+  DL_SUM = 0,    /* f32 -> f32 (accumulated in double); integers -> i64 */
+  DL_MEAN = 1,   /* -> f32; NaN over an empty dim */
+  DL_MAX = 2,    /* same dtype; a NaN wins; the dim must not be empty */
+  DL_MIN = 3,
+  DL_ARGMAX = 4, /* -> i64, the first index of the max (a NaN counts as max) */
+  DL_ARGMIN = 5
+} dl_reduce_op;
+
+/* Reduces dim of t; keepdim != 0 keeps it with size 1. Caller owns *out. */
+int dl_tensor_reduce(dl_tensor **out, const dl_tensor *t, int op, int dim, int keepdim, dl_error *err);
+
+/* Max along dim: *values (t's dtype) and *indices (i64), as DL_MAX and
+ * DL_ARGMAX in one pass. Caller owns both. */
+int dl_tensor_max(dl_tensor **values, dl_tensor **indices, const dl_tensor *t, int dim, int keepdim,
+                  dl_error *err);
+
+/* Softmax along dim of an f32 tensor, or log-softmax when log != 0;
+ * numerically stable (the max is subtracted first). Caller owns *out. */
+int dl_tensor_softmax(dl_tensor **out, const dl_tensor *t, int dim, int log, dl_error *err);
+
+/* The k largest elements along dim, sorted descending: *values (t's dtype)
+ * and *indices (i64) have t's shape with dim of size k. Ties keep the lower
+ * index first; a NaN ranks above every number. Caller owns both. */
+int dl_tensor_topk(dl_tensor **values, dl_tensor **indices, const dl_tensor *t, int dim, int64_t k,
+                   dl_error *err);
+
+/* Matrix product of f32 tensors through BLAS sgemm: [M,K] @ [K,N] -> [M,N],
+ * or batched [B,M,K] @ [B,K,N] -> [B,M,N] (a 2-D operand is used for every
+ * batch). Transposed inputs are passed to sgemm as such; other layouts are
+ * copied first. Caller owns *out. */
+int dl_tensor_matmul(dl_tensor **out, const dl_tensor *a, const dl_tensor *b, dl_error *err);
+
 /* ------------------------------------------------- images (image_*.c) */
 
 /* Images are u8 tensors of shape H×W×C (C = 1 gray, 2 gray+alpha, 3 RGB,

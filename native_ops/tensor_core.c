@@ -124,7 +124,8 @@ int dl_tensor_empty(dl_tensor **out, int dtype, int ndim, const int64_t *shape, 
 
 int dl_tensor_new(dl_tensor **out, int dtype, int ndim, const int64_t *shape, dl_error *err) {
   int rc = dl_tensor_empty(out, dtype, ndim, shape, err);
-  if (rc == DL_OK && (*out)->storage->nbytes > 0) memset((*out)->storage->base, 0, (size_t)(*out)->storage->nbytes);
+  if (rc == DL_OK && (*out)->storage->nbytes > 0)
+    memset((*out)->storage->base, 0, (size_t)(*out)->storage->nbytes);
   return rc;
 }
 

@@ -385,6 +385,96 @@ int dl_image_save(const dl_tensor *img, const char *path, int32_t format, int32_
 
 /* ------------------------------------------- batching pipeline (pipeline*.c) */
 
+/* Worker threads turn a list of image items (files or bytes) into batch
+ * tensors, in item order, while the caller works on the previous batch:
+ *
+ *   dl_pipeline_spec spec = {0};
+ *   spec.width = 224; spec.height = 224; spec.channels = 3; spec.batch_size = 32;
+ *   spec.dtype = DL_F32;  spec.mean[0] = 0.485f; ... spec.std[0] = 0.229f; ...
+ *   dl_pipeline *p; dl_pipeline_new(&p, &spec, &e);
+ *   for (...) dl_pipeline_add_path(p, path, &e);
+ *   dl_pipeline_start(p, &e);
+ *   dl_pipeline_batch *b;
+ *   while (dl_pipeline_next(p, &b, &e) == 0 && b) {
+ *     ... b->tensor is N×C×H×W; b->items[i].status != 0 marks a failed item ...
+ *     dl_pipeline_release(p, b);   // views of b->tensor become stale here
+ *   }
+ *   dl_pipeline_free(p);
+ *
+ * Each item is read, decoded (JPEG at the DCT scale that still covers the
+ * target size), resized and, for f32, normalized straight into its row of a
+ * batch buffer. Buffers are recycled: a batch's memory is reused after
+ * dl_pipeline_release, and its storage generation is bumped then, so any
+ * view made from it fails dl_tensor_check with DL_E_STALE instead of
+ * reading reused memory. A bad item fails its own row only (zero-filled). */
+
+typedef enum dl_pipeline_layout {
+  DL_LAYOUT_NCHW = 0,
+  DL_LAYOUT_NHWC = 1
+} dl_pipeline_layout;
+
+typedef enum dl_pipeline_fit {
+  DL_FIT_STRETCH = 0,     /* resize to width×height, ignoring the aspect ratio */
+  DL_FIT_LETTERBOX = 1,   /* keep the aspect ratio, pad with pad_value (items[i].letterbox says where) */
+  DL_FIT_CENTER_CROP = 2  /* keep the aspect ratio, cover width×height, crop the centre */
+} dl_pipeline_fit;
+
+typedef struct dl_pipeline_spec {
+  int32_t width, height;  /* output size of every item */
+  int32_t channels;       /* 1 (L), 3 (RGB) or 4 (RGBA) */
+  int32_t layout;         /* a dl_pipeline_layout */
+  int32_t dtype;          /* DL_F32: (x/255 - mean) / std; DL_U8: raw pixels (mean/std unused) */
+  int32_t resize_mode;    /* a dl_resize_mode */
+  int32_t fit;            /* a dl_pipeline_fit */
+  int32_t pad_value;      /* letterbox padding, 0..255 */
+  float mean[4];          /* per channel; used when dtype is DL_F32 */
+  float std[4];           /* per channel; 0 means 1 */
+  int32_t batch_size;     /* rows per batch, >= 1 */
+  int32_t threads;        /* worker threads; 0: online cores */
+  int32_t prefetch;       /* batches kept ready ahead of the consumer; 0: 2 (the minimum) */
+  int64_t max_pixels;     /* decode limit; 0: DL_IMAGE_DEFAULT_MAX_PIXELS */
+} dl_pipeline_spec;
+
+/* How one item of a batch fared. */
+typedef struct dl_pipeline_item {
+  int32_t status;         /* 0 ok, else the dl_status of the failure */
+  int32_t width, height;  /* original size (after EXIF orientation); 0 when unknown */
+  int32_t format;         /* a dl_image_format */
+  dl_letterbox letterbox; /* where the image sits in its row (scale 1 and zeros unless letterboxed) */
+  int64_t bytes;          /* size of the encoded item */
+  char message[256];      /* why it failed, naming the file */
+} dl_pipeline_item;
+
+typedef struct dl_pipeline_batch {
+  dl_tensor *tensor;        /* read-only, owned by the pipeline: N×C×H×W (or N×H×W×C) */
+  int64_t first;            /* read-only: item index of row 0 */
+  int32_t n;                /* read-only: rows in this batch (the last batch may be short) */
+  int32_t index;            /* read-only: batch number, from 0 */
+  dl_pipeline_item *items;  /* read-only: n entries */
+} dl_pipeline_batch;
+
+typedef struct dl_pipeline dl_pipeline;
+
+/* Caller owns *out; free with dl_pipeline_free. */
+int dl_pipeline_new(dl_pipeline **out, const dl_pipeline_spec *spec, dl_error *err);
+/* Appends an item read from path (the string is copied). Before start only. */
+int dl_pipeline_add_path(dl_pipeline *p, const char *path, dl_error *err);
+/* Appends an item held in memory; the bytes are copied. Before start only. */
+int dl_pipeline_add_bytes(dl_pipeline *p, const void *bytes, size_t len, dl_error *err);
+/* Starts the workers. */
+int dl_pipeline_start(dl_pipeline *p, dl_error *err);
+/* Blocks until the next batch, in item order, is complete. *out is NULL
+ * after the last batch. At most one batch is out at a time: release it
+ * before asking for the next. */
+int dl_pipeline_next(dl_pipeline *p, dl_pipeline_batch **out, dl_error *err);
+/* Gives the batch back for reuse; views of its tensor become stale. */
+int dl_pipeline_release(dl_pipeline *p, dl_pipeline_batch *b, dl_error *err);
+/* Stops the workers (finishing the item each is on) and frees everything.
+ * A batch still out is released first. NULL is a no-op. */
+void dl_pipeline_free(dl_pipeline *p);
+/* Number of items added. */
+int64_t dl_pipeline_count(const dl_pipeline *p);
+
 /* ---------------------------------------------------- nn kernels (nn_*.c) */
 
 /* Layers as forward/backward pairs over contiguous f32 tensors: rows [N, D]
@@ -411,7 +501,8 @@ int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
 
 /* Max over kernel windows without padding: x[N,C,H,W] -> y[N,C,OH,OW] with
  * OH = (H - kernel_h) / stride_h + 1. argmax (I32, y's shape) receives the
- * index of each maximum within its H*W plane; the first maximum wins, a NaN
+ * index of each maximum within its H*W plane; the first maximum wins (-0
+ * counts below +0), a NaN
  * wins over numbers. Backward routes grad_y to those places. */
 int dl_nn_maxpool2d_forward(const dl_tensor *x, dl_tensor *y, dl_tensor *argmax, int kernel_h, int kernel_w,
                             int stride_h, int stride_w, dl_error *err);

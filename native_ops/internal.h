@@ -10,9 +10,6 @@
 /* Fill err (if not NULL) with code and a printf-style message; returns code. */
 int dl__fail(dl_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* storage flags */
-enum { DL__STORAGE_RECYCLED = 1 }; /* owned by a recycler: generation matters */
-
 /* A new storage of nbytes (64-byte aligned, uninitialised), refcount 1.
  * Caller owns the reference. */
 int dl__storage_new(dl_storage **out, int64_t nbytes, dl_error *err);

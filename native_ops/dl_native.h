@@ -502,8 +502,8 @@ int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
 /* Max over kernel windows without padding: x[N,C,H,W] -> y[N,C,OH,OW] with
  * OH = (H - kernel_h) / stride_h + 1. argmax (I32, y's shape) receives the
  * index of each maximum within its H*W plane; the first maximum wins (-0
- * counts below +0), a NaN
- * wins over numbers. Backward routes grad_y to those places. */
+ * counts below +0), a NaN wins over numbers. Backward routes grad_y to
+ * those places. */
 int dl_nn_maxpool2d_forward(const dl_tensor *x, dl_tensor *y, dl_tensor *argmax, int kernel_h, int kernel_w,
                             int stride_h, int stride_w, dl_error *err);
 int dl_nn_maxpool2d_backward(const dl_tensor *grad_y, const dl_tensor *argmax, dl_tensor *grad_x, dl_error *err);

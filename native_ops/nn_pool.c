@@ -5,6 +5,39 @@
 #include <math.h>
 #include <string.h>
 
+/* A key that orders floats as the integers they map to: -inf < ... < -0 <
+ * +0 < ... < +inf. Comparing keys compiles to conditional moves, where
+ * comparing floats compiles to a branch that mispredicts half the time on
+ * real activations (3-4x slower). */
+static inline int32_t order_key(float v) {
+  int32_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  return bits ^ ((bits >> 31) & 0x7fffffff);
+}
+
+/* Index of the maximum of the kernel_h x kernel_w window whose top-left
+ * element is in[first] (rows w apart): the first maximum, or the first NaN. */
+static int64_t window_argmax(const float *in, int64_t first, int64_t w, int kernel_h, int kernel_w) {
+  int64_t best = first;
+  int32_t best_key = order_key(in[first]);
+  bool nan = false;
+  for (int64_t ky = 0; ky < kernel_h; ky++)
+    for (int64_t kx = 0; kx < kernel_w; kx++) {
+      const int64_t at = first + ky * w + kx;
+      const float v = in[at];
+      const int32_t key = order_key(v);
+      const bool greater = key > best_key;
+      best = greater ? at : best;
+      best_key = greater ? key : best_key;
+      nan |= v != v;
+    }
+  if (nan)
+    for (int64_t ky = 0; ky < kernel_h; ky++)
+      for (int64_t kx = 0; kx < kernel_w; kx++)
+        if (isnan(in[first + ky * w + kx])) return first + ky * w + kx;
+  return best;
+}
+
 int dl_nn_maxpool2d_forward(const dl_tensor *x, dl_tensor *y, dl_tensor *argmax, int kernel_h, int kernel_w,
                             int stride_h, int stride_w, dl_error *err) {
   int rc = dl__nn_expect(x, "x", DL_F32, 4, err);
@@ -32,21 +65,9 @@ int dl_nn_maxpool2d_forward(const dl_tensor *x, dl_tensor *y, dl_tensor *argmax,
     const float *in = px + plane * h * w;
     for (int64_t oy = 0; oy < oh; oy++)
       for (int64_t ox = 0; ox < ow; ox++) {
-        int64_t y0 = oy * stride_h, x0 = ox * stride_w;
-        int64_t best = y0 * w + x0;
-        float best_v = in[best];
-        for (int64_t ky = 0; ky < kernel_h && !isnan(best_v); ky++)
-          for (int64_t kx = 0; kx < kernel_w; kx++) {
-            int64_t at = (y0 + ky) * w + x0 + kx;
-            float v = in[at];
-            if (v > best_v || isnan(v)) {
-              best_v = v;
-              best = at;
-              if (isnan(v)) break;
-            }
-          }
-        *py++ = best_v;
-        *pa++ = (int32_t)best;
+        const int64_t first = oy * stride_h * w + ox * stride_w;
+        *pa++ = (int32_t)window_argmax(in, first, w, kernel_h, kernel_w);
+        *py++ = in[pa[-1]];
       }
   }
   return DL_OK;

@@ -133,10 +133,11 @@ static void test_maxpool2d_ties_and_nan(void **state) {
 }
 
 static void test_relu_in_place(void **state) {
-  int64_t shape[1] = {4};
-  dl_tensor *x = make_f32(1, shape, (float[]){-1, 0, 2, -0.5f});
+  int64_t shape[1] = {5};
+  dl_tensor *x = make_f32(1, shape, (float[]){-1, 0, 2, -0.5f, NAN});
   assert_int_equal(dl_nn_relu_forward(x, x, NULL), DL_OK);
   expect_close("relu", f32(x), (float[]){0, 0, 2, 0}, 4, 0);
+  assert_true(isnan(f32(x)[4])); /* NaN is not hidden as 0 */
   dl_tensor_release(x);
 }
 

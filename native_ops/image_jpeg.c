@@ -34,10 +34,11 @@ static void on_error(j_common_ptr cinfo) {
 }
 
 /* libjpeg repairs most corrupt data with a warning, and PIL accepts such
- * files, so warnings pass. A premature end of data means a truncated file,
- * which PIL refuses too. */
+ * files, so warnings pass, except the two that mean the data ended before
+ * the image did: a truncated file would otherwise decode half grey. */
 static void on_message(j_common_ptr cinfo, int level) {
-  if (level == -1 && cinfo->err->msg_code == JWRN_JPEG_EOF) on_error(cinfo);
+  int code = cinfo->err->msg_code;
+  if (level == -1 && (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER)) on_error(cinfo);
 }
 
 static void on_progress(j_common_ptr cinfo) {

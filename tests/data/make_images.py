@@ -209,6 +209,11 @@ def resize_cases(base):
     for mode, flt in modes.items():
         for w, h in sizes:
             write_pam("photo.%s.%dx%d.pam" % (mode, w, h), np.asarray(pil.resize((w, h), flt)))
+    # PIL's JPEG encode then decode, for the encoder tests.
+    for q in (95, 10):
+        buf = io.BytesIO()
+        pil.save(buf, "JPEG", quality=q)
+        write_pam("photo.q%d.jpg.pam" % q, np.asarray(Image.open(buf)))
     gray = pil.convert("L")
     gray.save(os.path.join(IMAGES, "photo_gray.png"))
     write_pam("photo_gray.bilinear.17x13.pam", np.asarray(gray.resize((17, 13), Image.BILINEAR)))
@@ -243,6 +248,9 @@ def bad_cases():
     huge = bytearray(jpg)
     huge[sof + 5:sof + 9] = struct.pack(">HH", 60000, 60000)
     open(b("huge.jpg"), "wb").write(bytes(huge))
+    # Within the limit (300 x 300) but with the data of 45 x 33: it runs out.
+    huge[sof + 5:sof + 9] = struct.pack(">HH", 300, 300)
+    open(b("short_data.jpg"), "wb").write(bytes(huge))
     # A PNG whose image data fails its CRC.
     bad = bytearray(png)
     idat = bad.index(b"IDAT")

@@ -30,6 +30,10 @@ int dl__broadcast_shape(const char *op, int ndim_a, const int64_t *a, int ndim_b
  * The caller has checked that t broadcasts to shape. */
 void dl__broadcast_strides(const dl_tensor *t, int ndim, const int64_t *shape, int64_t strides[8]);
 
+/* Copies in[0..ndim-1] without entry d into out (ndim - 1 entries): the shape
+ * or strides of the rows along dim d. */
+void dl__drop_dim(int ndim, const int64_t *in, int d, int64_t out[8]);
+
 /* Converts v to an integer dtype the way copies and dl_tensor_to do: round
  * half away from zero, saturate to the dtype's range, NaN becomes 0. */
 static inline int64_t dl__round_saturate(double v, int dtype) {

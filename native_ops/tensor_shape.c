@@ -51,8 +51,8 @@ int dl__broadcast_shape(const char *op, int ndim_a, const int64_t *a, int ndim_b
     int64_t sa = ia >= 0 ? a[ia] : 1, sb = ib >= 0 ? b[ib] : 1;
     if (sa != sb && sa != 1 && sb != 1) {
       char ba[DL__SHAPE_STR], bb[DL__SHAPE_STR];
-      return dl__fail(err, DL_E_SHAPE, "%s: shapes %s and %s do not broadcast (dim %d: %lld vs %lld)", op,
-                      dl__shape_str(ba, ndim_a, a), dl__shape_str(bb, ndim_b, b), i, (long long)sa,
+      return dl__fail(err, DL_E_SHAPE, "%s: shapes %s and %s do not broadcast (sizes %lld and %lld)", op,
+                      dl__shape_str(ba, ndim_a, a), dl__shape_str(bb, ndim_b, b), (long long)sa,
                       (long long)sb);
     }
     out[i] = sa == 1 ? sb : sa;
@@ -66,4 +66,9 @@ void dl__broadcast_strides(const dl_tensor *t, int ndim, const int64_t *shape, i
     int it = t->ndim - ndim + i;
     strides[i] = (it >= 0 && t->shape[it] == shape[i] && shape[i] != 1) ? t->strides[it] : 0;
   }
+}
+
+void dl__drop_dim(int ndim, const int64_t *in, int d, int64_t out[8]) {
+  for (int i = 0, k = 0; i < ndim; i++)
+    if (i != d) out[k++] = in[i];
 }

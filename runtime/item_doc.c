@@ -1,0 +1,124 @@
+/* Item annotation documents: read, replace one model's annotations, dump. */
+#include "item_doc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsutil.h"
+#include "sha256.h"
+
+json_t *rt_item_doc_new(const char *id, const char *filename, const char *mimetype, long width, long height,
+                        long long size) {
+  json_t *sys = json_object();
+  if (mimetype) json_object_set_new(sys, "mimetype", json_string(mimetype));
+  if (width >= 0) json_object_set_new(sys, "width", json_integer(width));
+  if (height >= 0) json_object_set_new(sys, "height", json_integer(height));
+  if (size >= 0) json_object_set_new(sys, "size", json_integer(size));
+  return json_pack("{s:s, s:s, s:{s:o}, s:[]}", "id", id, "filename", filename, "metadata", "system", sys,
+                   "annotations");
+}
+
+int rt_item_doc_read(const char *path, json_t **doc, rt_error *err) {
+  *doc = NULL;
+  json_error_t je;
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    if (errno == ENOENT) return 0;
+    return rt_fail(err, "cannot open %s: %s", path, strerror(errno));
+  }
+  json_t *d = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+  fclose(f);
+  if (!d) return rt_fail(err, "%s:%d: not valid JSON: %s", path, je.line, je.text);
+  if (!json_is_object(d)) {
+    json_decref(d);
+    return rt_fail(err, "%s: expected a JSON object (an item document)", path);
+  }
+  json_t *anns = json_object_get(d, "annotations");
+  if (anns && !json_is_array(anns)) {
+    json_decref(d);
+    return rt_fail(err, "%s: field 'annotations' must be an array", path);
+  }
+  *doc = d;
+  return 0;
+}
+
+const char *rt_item_doc_id(const json_t *doc) {
+  const char *id = json_string_value(json_object_get(doc, "id"));
+  return id ? id : json_string_value(json_object_get(doc, "_id"));
+}
+
+static const char *model_name_at(const json_t *annotation, const char *side) {
+  json_t *meta = json_object_get(annotation, "metadata");
+  json_t *model = json_object_get(json_object_get(meta, side), "model");
+  return json_string_value(json_object_get(model, "name"));
+}
+
+const char *rt_annotation_model(const json_t *annotation) {
+  const char *name = model_name_at(annotation, "user");
+  return name ? name : model_name_at(annotation, "system");
+}
+
+bool rt_annotation_is_ground_truth(const json_t *annotation) {
+  json_t *user = json_object_get(json_object_get(annotation, "metadata"), "user");
+  return json_object_get(user, "model") == NULL;
+}
+
+bool rt_item_doc_has_model(const json_t *doc, const char *model_name) {
+  size_t i;
+  json_t *a;
+  json_array_foreach(json_object_get(doc, "annotations"), i, a) {
+    const char *m = rt_annotation_model(a);
+    if (m && strcmp(m, model_name) == 0) return true;
+  }
+  return false;
+}
+
+int rt_item_doc_replace_model(json_t *doc, const char *model_name, const char *item_id, json_t *fresh,
+                              rt_error *err) {
+  if (!json_is_array(fresh)) {
+    json_decref(fresh);
+    return rt_fail(err, "internal error: new annotations of item %s are not an array", item_id);
+  }
+  json_t *anns = json_object_get(doc, "annotations");
+  if (!anns) {
+    anns = json_array();
+    json_object_set_new(doc, "annotations", anns);
+  }
+  for (size_t i = json_array_size(anns); i-- > 0;) {
+    const char *m = rt_annotation_model(json_array_get(anns, i));
+    if (m && strcmp(m, model_name) == 0) json_array_remove(anns, i);
+  }
+  size_t i;
+  json_t *a;
+  json_array_foreach(fresh, i, a) {
+    char key[1024], hex[RT_SHA256_HEX];
+    int n = snprintf(key, sizeof key, "%s%c%s%c%zu", model_name, 0, item_id, 0, i);
+    if (n >= (int)sizeof key || rt_sha256_buffer(key, (size_t)n, hex, err) < 0) {
+      json_decref(fresh);
+      return n >= (int)sizeof key ? rt_fail(err, "item id '%s' is too long", item_id) : -1;
+    }
+    hex[24] = '\0'; /* ids are 24 hex digits, as the platform's */
+    /* put the id first, as the platform's documents do */
+    json_t *with_id = json_pack("{s:s}", "id", hex);
+    json_object_update(with_id, a);
+    json_array_append_new(anns, with_id);
+  }
+  json_decref(fresh);
+  return 0;
+}
+
+char *rt_item_doc_dump(const json_t *doc) {
+  char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+  if (!text) return NULL;
+  size_t n = strlen(text);
+  char *out = realloc(text, n + 2);
+  if (!out) {
+    free(text);
+    return NULL;
+  }
+  out[n] = '\n';
+  out[n + 1] = '\0';
+  return out;
+}

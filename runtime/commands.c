@@ -126,6 +126,20 @@ static const rt_command cmd_test = {
     .run = rt_cmd_test,
 };
 
+static const rt_command cmd_run = {
+    .name = "run",
+    .usage = "run SCRIPT.lua [ARG...]",
+    .summary = "run a Lua script inside dlrun's LuaJIT, with the dl package and native ops",
+    .details =
+        "The script sees its arguments in `arg` (arg[0] is the script) and as `...`.\n"
+        "Errors show file:line and a traceback, and exit 1.",
+    .groups = no_groups,
+    .min_positional = 1,
+    .max_positional = -1,
+    .passthrough = true,
+    .run = rt_cmd_run,
+};
+
 static const rt_command cmd_new = {
     .name = "new",
     .usage = "new NAME [options]",
@@ -195,7 +209,7 @@ static const rt_command cmd_model_delete = {
 
 const rt_command *const rt_commands[] = {
     &cmd_predict, &cmd_embed, &cmd_train, &cmd_evaluate, &cmd_load, &cmd_save,
-    &cmd_new, &cmd_test, &cmd_similar, &cmd_dataset_import,
+    &cmd_new, &cmd_test, &cmd_run, &cmd_similar, &cmd_dataset_import,
     &cmd_model_list, &cmd_model_show, &cmd_model_create, &cmd_model_delete,
     NULL,
 };

@@ -132,3 +132,20 @@ test_installed_copy_finds_its_lua_package() {
   expect_exit 0 "$T/prefix/bin/dlrun" a.lua load
   assert_contains "$OUT" "loaded from $T/prefix/share/dlrun/lua/dl/init.lua"
 }
+
+test_run_executes_a_script_with_the_dl_package() {
+  cat >s.lua <<'LUA'
+local dl = require 'dl'
+print('args', ...)
+print('arg0', arg[0])
+print('sum', dl.tensor.from_table({ 1, 2, 3 }):sum())
+LUA
+  expect_exit 0 "$DLRUN" run s.lua one --two
+  assert_contains "$OUT" "args	one	--two"
+  assert_contains "$OUT" "arg0	s.lua"
+  assert_contains "$OUT" "sum	6"
+  printf 'local function f() error("boom") end\nf()\n' >bad.lua
+  expect_exit 1 "$DLRUN" run bad.lua
+  assert_contains "$OUT" "dlrun: bad.lua:1: boom"
+  assert_contains "$OUT" "stack traceback:"
+}

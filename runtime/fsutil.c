@@ -222,6 +222,24 @@ int rt_fs_write_atomic(const char *path, const void *data, size_t len, rt_error 
   return rt_fs_commit_temp(fd, tmp, path, err);
 }
 
+int rt_fs_write_file(const char *path, const void *data, size_t len, rt_error *err) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return rt_fail(err, "cannot create %s: %s", path, strerror(errno));
+  int rc = write_all(fd, data, len, path, err);
+  if (close(fd) < 0 && rc == 0) rc = rt_fail(err, "cannot write %s: %s", path, strerror(errno));
+  return rc;
+}
+
+int rt_fs_sync_fs(const char *path, rt_error *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return rt_fail(err, "cannot open %s: %s", path, strerror(errno));
+  int rc = syncfs(fd);
+  int e = errno;
+  close(fd);
+  if (rc < 0) return rt_fail(err, "cannot sync the file system of %s: %s", path, strerror(e));
+  return 0;
+}
+
 int rt_fs_copy_file(const char *src, const char *dst, rt_error *err) {
   int in = open(src, O_RDONLY | O_CLOEXEC);
   if (in < 0) return rt_fail(err, "cannot open %s: %s", src, strerror(errno));

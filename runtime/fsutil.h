@@ -39,6 +39,12 @@ int rt_fs_rm_rf(const char *path, rt_error *err);
 int rt_fs_read_file(const char *path, char **data, size_t *len, rt_error *err);
 /* Replaces path with data atomically (temp, fsync, rename, fsync dir). */
 int rt_fs_write_atomic(const char *path, const void *data, size_t len, rt_error *err);
+/* Writes path (created or truncated) without syncing: for files inside a
+ * staging folder that is made durable as a whole (rt_fs_sync_fs) and then
+ * renamed into place. */
+int rt_fs_write_file(const char *path, const void *data, size_t len, rt_error *err);
+/* Makes every write on the file system holding path durable (syncfs). */
+int rt_fs_sync_fs(const char *path, rt_error *err);
 /* Copies src to dst; dst is written atomically. */
 int rt_fs_copy_file(const char *src, const char *dst, rt_error *err);
 

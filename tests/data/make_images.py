@@ -203,6 +203,7 @@ def png_cases():
 def resize_cases(base):
     """PIL's Image.resize outputs for the resize tests (source: photo.png)."""
     Image.fromarray(base).save(os.path.join(IMAGES, "photo.png"))
+    write_pam("photo.png.pam", base)
     pil = Image.fromarray(base)
     modes = {"bilinear": Image.BILINEAR, "box": Image.BOX}
     sizes = [(17, 13), (97, 71), (45, 20), (20, 33), (1, 1), (6, 50)]

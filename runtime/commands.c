@@ -34,6 +34,17 @@ static const rt_option home_options[] = {
 };
 static const rt_option_group home_group = {"Store", home_options};
 
+static const rt_option import_options[] = {
+    {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
+    {"overwrite", 0, RT_OPT_FLAG, NULL, "replace a dataset that already exists"},
+    {"validation", 0, RT_OPT_VALUE, "N", "fashion-mnist: the last N training items go to /validation (5000)"},
+    {"source", 0, RT_OPT_VALUE, "DIR", "fashion-mnist: folder of the IDX .gz files (default: Debian's package)"},
+    {"limit", 0, RT_OPT_VALUE, "N", "import at most N items per split (fashion-mnist) or class (folder)"},
+    {"quiet", 'q', RT_OPT_FLAG, NULL, "no progress output"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group import_group = {"Options", import_options};
+
 static const char *const requires_load[] = {"load", NULL};
 static const char *const requires_save[] = {"save", NULL};
 static const char *const requires_predict[] = {"load", "predict", NULL};
@@ -43,6 +54,7 @@ static const char *const requires_train[] = {"load", "train", "save", NULL};
 static const rt_option_group *const adapter_groups[] = {&model_group, &config_group, &output_group, NULL};
 static const rt_option_group *const home_groups[] = {&home_group, NULL};
 static const rt_option_group *const no_groups[] = {NULL};
+static const rt_option_group *const import_groups[] = {&import_group, NULL};
 
 static const rt_command cmd_predict = {
     .name = "predict",
@@ -163,10 +175,16 @@ static const rt_command cmd_dataset_import = {
     .name = "dataset import",
     .usage = "dataset import fashion-mnist DEST | dataset import folder SRC DEST",
     .summary = "import a dataset into the store's export layout",
-    .groups = home_groups,
+    .details =
+        "DEST is a dataset name (created under DIR/datasets/) or a path (when it holds a '/').\n"
+        "fashion-mnist: PNG items with class ground truth in /train, /validation and /test,\n"
+        "  from Debian's dataset-fashion-mnist package.\n"
+        "folder: one class per subfolder of SRC (SRC/cat/a.jpg becomes /cat/a.jpg, class cat).\n"
+        "The dataset appears only when the import is complete.",
+    .groups = import_groups,
     .min_positional = 2,
     .max_positional = 3,
-    .run = rt_cmd_pending,
+    .run = rt_cmd_dataset_import,
 };
 
 static const rt_command cmd_model_list = {

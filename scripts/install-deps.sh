@@ -10,7 +10,7 @@ set -euo pipefail
 build_pkgs=(
   gcc make pkg-config
   libluajit-5.1-dev luajit lua-cjson
-  libarchive-dev libcurl4-openssl-dev libssl-dev libjansson-dev
+  libarchive-dev libcurl4-openssl-dev libssl-dev libjansson-dev zlib1g-dev
   libjpeg62-turbo-dev libturbojpeg0-dev libspng-dev libopenblas-dev
   libcairo2-dev fonts-dejavu-core
 )

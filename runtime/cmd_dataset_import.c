@@ -1,0 +1,64 @@
+/* `dlrun dataset import KIND ...`: fashion-mnist DEST | folder SRC DEST. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "dataset_import.h"
+#include "paths.h"
+
+/* DEST is a dataset name under datasets/, or a path when it holds a '/'. */
+static int resolve_dest(const rt_args *args, const char *dest, char *target, char *name, rt_error *err) {
+  const char *base = strrchr(dest, '/');
+  snprintf(name, 256, "%s", base ? base + 1 : dest);
+  if (base) return rt_fs_path(target, err, "%s", dest);
+  rt_paths paths;
+  if (rt_paths_init(&paths, rt_args_value(args, "home"), err) < 0) return -1;
+  return rt_paths_entry(&paths, RT_PLACE_DATASETS, dest, target, err);
+}
+
+static int parse_count(const rt_args *args, const char *opt, long dflt, long *out) {
+  const char *v = rt_args_value(args, opt);
+  if (!v) {
+    *out = dflt;
+    return 0;
+  }
+  char *end;
+  long n = strtol(v, &end, 10);
+  if (end == v || *end || n < 0) return rt_cli_usage_error(args->cmd, stderr, "--%s must be a count (got '%s')", opt, v);
+  *out = n;
+  return 0;
+}
+
+int rt_cmd_dataset_import(const rt_args *args) {
+  const char *kind = args->positional[0];
+  bool folder = strcmp(kind, "folder") == 0;
+  if (!folder && strcmp(kind, "fashion-mnist") != 0)
+    return rt_cli_usage_error(args->cmd, stderr, "unknown dataset kind '%s' (fashion-mnist, folder)", kind);
+  int want = folder ? 3 : 2;
+  if (args->npositional != want)
+    return rt_cli_usage_error(args->cmd, stderr, "%s", folder ? "usage: dlrun dataset import folder SRC DEST"
+                                                              : "usage: dlrun dataset import fashion-mnist DEST");
+  rt_import_opts o = {.quiet = rt_args_flag(args, "quiet")};
+  if (parse_count(args, "validation", 5000, &o.validation) || parse_count(args, "limit", 0, &o.limit))
+    return RT_EXIT_USAGE;
+  o.source = folder ? args->positional[1] : rt_args_value(args, "source");
+  const char *dest = args->positional[want - 1];
+  rt_error err;
+  char target[RT_PATH_MAX], name[256];
+  rt_dataset_writer w;
+  if (resolve_dest(args, dest, target, name, &err) < 0 ||
+      rt_dsw_begin(&w, target, name, rt_args_flag(args, "overwrite"), &err) < 0) {
+    fprintf(stderr, "dlrun: %s\n", err.msg);
+    return RT_EXIT_ERROR;
+  }
+  int rc = folder ? rt_import_folder(&w, &o, &err) : rt_import_fashion_mnist(&w, &o, &err);
+  if (rc == 0) rc = rt_dsw_finish(&w, &err);
+  if (rc < 0) {
+    rt_dsw_abort(&w);
+    fprintf(stderr, "dlrun: import %s: %s\n", kind, err.msg);
+    return RT_EXIT_ERROR;
+  }
+  printf("imported %ld items into dataset '%s' (%s)\n", w.items, name, target);
+  return RT_EXIT_OK;
+}

@@ -1,0 +1,96 @@
+# End-to-end tests of `dlrun dataset import` on real files.
+
+test_fashion_mnist_import_writes_pngs_with_class_ground_truth() {
+  expect_exit 0 "$DLRUN" dataset import fashion-mnist fm --limit 20 --validation 100 -q
+  assert_contains "$OUT" "imported 60 items into dataset 'fm'"
+  local ds="$DATALOOP_PATH/datasets/fm"
+  assert_file "$ds/dataset.json"
+  for split in train validation test; do
+    [ "$(ls "$ds/items/$split" | wc -l)" -eq 20 ] || fail "expected 20 items in /$split"
+    [ "$(ls "$ds/json/$split" | wc -l)" -eq 20 ] || fail "expected 20 documents in /$split"
+  done
+  # the PNG is a real 28x28 grayscale image
+  /usr/bin/python3 - "$ds/items/train/00001.png" <<'PY'
+import sys
+from PIL import Image
+im = Image.open(sys.argv[1])
+assert im.size == (28, 28) and im.mode == "L", (im.size, im.mode)
+PY
+  # The labels of the first training items match the IDX labels.
+  /usr/bin/python3 - "$ds" <<'PY'
+import gzip, json, sys
+ds = sys.argv[1]
+labels = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+raw = gzip.open("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz").read()[8:]
+for i in range(20):
+    doc = json.load(open(f"{ds}/json/train/{i + 1:05d}.json"))
+    assert doc["filename"] == f"/train/{i + 1:05d}.png", doc["filename"]
+    assert doc["metadata"]["system"]["width"] == 28
+    (ann,) = doc["annotations"]
+    assert ann["type"] == "class" and ann["label"] == labels[raw[i]], (i, ann)
+    assert "model" not in ann["metadata"].get("user", {})
+# /validation holds the last 100 training items: its first is item 59901
+doc = json.load(open(f"{ds}/json/validation/00001.json"))
+assert doc["annotations"][0]["label"] == labels[raw[59900]]
+meta = json.load(open(f"{ds}/dataset.json"))
+assert [l["tag"] for l in meta["labels"]] == labels
+assert all(l["color"].startswith("#") for l in meta["labels"])
+assert len(meta["id"]) == 24
+PY
+}
+
+test_import_refuses_an_existing_dataset_unless_overwrite() {
+  expect_exit 0 "$DLRUN" dataset import fashion-mnist fm --limit 2 -q
+  expect_exit 1 "$DLRUN" dataset import fashion-mnist fm --limit 2 -q
+  assert_contains "$OUT" "already exists (pass --overwrite to replace it)"
+  expect_exit 0 "$DLRUN" dataset import fashion-mnist fm --limit 3 -q --overwrite
+  [ "$(ls "$DATALOOP_PATH/datasets/fm/items/test" | wc -l)" -eq 3 ] || fail "overwrite did not replace the dataset"
+}
+
+test_import_of_corrupt_idx_fails_cleanly_and_leaves_nothing() {
+  mkdir src
+  for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+    cp "/usr/share/datasets/fashion-mnist/$f.gz" src/
+  done
+  head -c 5000 /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz >src/t10k-images-idx3-ubyte.gz
+  expect_exit 1 "$DLRUN" dataset import fashion-mnist fm --source src -q
+  assert_contains "$OUT" "t10k-images-idx3-ubyte.gz: truncated or corrupt"
+  [ ! -e "$DATALOOP_PATH/datasets/fm" ] || fail "a failed import left a dataset behind"
+  [ -z "$(ls -A "$DATALOOP_PATH/datasets")" ] || fail "a failed import left files: $(ls -A "$DATALOOP_PATH/datasets")"
+}
+
+test_folder_import_makes_one_class_per_subfolder() {
+  mkdir -p src/cat src/dog/puppies
+  /usr/bin/python3 - <<'PY'
+from PIL import Image
+Image.new("RGB", (7, 5), (255, 0, 0)).save("src/cat/a.jpg")
+Image.new("RGB", (4, 4), (0, 255, 0)).save("src/dog/b.png")
+Image.new("L", (3, 9)).save("src/dog/puppies/c.png")
+PY
+  echo hello >src/readme.txt
+  expect_exit 0 "$DLRUN" dataset import folder src ./pets -q
+  assert_contains "$OUT" "imported 4 items"
+  /usr/bin/python3 - <<'PY'
+import json
+meta = json.load(open("pets/dataset.json"))
+assert [l["tag"] for l in meta["labels"]] == ["cat", "dog"], meta["labels"]
+a = json.load(open("pets/json/cat/a.json"))
+assert a["filename"] == "/cat/a.jpg" and a["annotations"][0]["label"] == "cat"
+assert a["metadata"]["system"] == {"mimetype": "image/jpeg", "width": 7, "height": 5, "size": a["metadata"]["system"]["size"]}
+c = json.load(open("pets/json/dog/puppies/c.json"))
+assert c["annotations"][0]["label"] == "dog" and c["metadata"]["system"]["height"] == 9
+r = json.load(open("pets/json/readme.json"))
+assert r["annotations"] == [] and r["metadata"]["system"]["mimetype"] == "text/plain"
+PY
+  cmp src/cat/a.jpg pets/items/cat/a.jpg
+}
+
+test_import_usage_errors() {
+  expect_exit 2 "$DLRUN" dataset import cifar x
+  assert_contains "$OUT" "unknown dataset kind 'cifar'"
+  expect_exit 2 "$DLRUN" dataset import folder onlyone
+  expect_exit 2 "$DLRUN" dataset import fashion-mnist fm --limit lots
+  assert_contains "$OUT" "--limit must be a count"
+  expect_exit 1 "$DLRUN" dataset import folder nowhere dest
+  assert_contains "$OUT" "nowhere is not a folder"
+}

@@ -38,4 +38,9 @@ typedef struct rt_plot_series {
 int rt_plot_pr_curve_png(const char *path, const rt_plot_series *series, int n_series, const char *title,
                          rt_error *err);
 
+/* Frees the font caches cairo and fontconfig keep for the whole process.
+ * They are not leaks, but leak checkers (make asan) report them: call this
+ * once at exit, after the last plot, when no cairo object is alive. */
+void rt_plot_release_caches(void);
+
 #endif

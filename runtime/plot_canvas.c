@@ -1,10 +1,12 @@
 /* Canvas, text and file helpers shared by the plots. */
 #include "plot_canvas.h"
 
+#include <fontconfig/fontconfig.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fsutil.h"
+#include "plot.h"
 
 int rt_plot_canvas_open(rt_plot_canvas *c, int width, int height, rt_error *err) {
   c->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
@@ -108,4 +110,9 @@ void rt_plot_palette(int i, double rgb[3]) {
   };
   const unsigned char *c = colours[((i % 10) + 10) % 10];
   for (int k = 0; k < 3; k++) rgb[k] = c[k] / 255.0;
+}
+
+void rt_plot_release_caches(void) {
+  cairo_debug_reset_static_data();
+  FcFini();
 }

@@ -12,7 +12,7 @@ build_pkgs=(
   libluajit-5.1-dev luajit lua-cjson
   libarchive-dev libcurl4-openssl-dev libssl-dev libjansson-dev zlib1g-dev
   libjpeg62-turbo-dev libturbojpeg0-dev libspng-dev libopenblas-dev
-  libcairo2-dev fonts-dejavu-core
+  libcairo2-dev libfontconfig-dev fonts-dejavu-core
 )
 test_pkgs=(
   lua-busted libcmocka-dev

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "metrics_report.h"
+#include "plot.h"
 
 /* ------------------------------------------------------- annotations */
 
@@ -415,6 +416,12 @@ static void plots_are_written(void **state) {
   rt_metrics_free(m);
 }
 
+static int release_font_caches(void **state) {
+  (void)state;
+  rt_plot_release_caches();
+  return 0;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(classification_three_labels),
@@ -427,5 +434,5 @@ int main(void) {
       cmocka_unit_test(print_reads_as_tables),
       cmocka_unit_test(plots_are_written),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, NULL, release_font_caches);
 }

@@ -63,6 +63,7 @@ static int make_dir(void **state) {
 static int remove_dir(void **state) {
   char cmd[256];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
+  rt_plot_release_caches();
   return system(cmd);
 }
 

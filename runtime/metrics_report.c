@@ -61,15 +61,31 @@ struct rt_metrics {
   int64_t n_gt[RT_METRICS_N_KINDS], n_pred[RT_METRICS_N_KINDS];
 };
 
-/* Makes room for `more` elements of `size` bytes in a list's array. */
-static bool reserve(void **v, size_t *cap, size_t n, size_t more, size_t size) {
-  if (n + more <= *cap) return true;
-  size_t grown = *cap ? *cap : 64;
-  while (grown < n + more) grown *= 2;
-  void *p = realloc(*v, grown * size);
-  if (!p) return false;
-  *v = p;
-  *cap = grown;
+/* The capacity a list needs to hold `need` elements: doubling from 64. */
+static size_t grown_capacity(size_t cap, size_t need) {
+  size_t grown = cap ? cap : 64;
+  while (grown < need) grown *= 2;
+  return grown;
+}
+
+/* Make room for `more` entries; false when out of memory (l is unchanged). */
+static bool reserve_scored(scored_list *l, size_t more) {
+  if (l->n + more <= l->cap) return true;
+  size_t cap = grown_capacity(l->cap, l->n + more);
+  scored *v = realloc(l->v, cap * sizeof *v);
+  if (!v) return false;
+  l->v = v;
+  l->cap = cap;
+  return true;
+}
+
+static bool reserve_pairs(pair_list *l, size_t more) {
+  if (l->n + more <= l->cap) return true;
+  size_t cap = grown_capacity(l->cap, l->n + more);
+  class_pair *v = realloc(l->v, cap * sizeof *v);
+  if (!v) return false;
+  l->v = v;
+  l->cap = cap;
   return true;
 }
 
@@ -227,15 +243,13 @@ static int score_matrix(const item_work *w, int kind, const size_t *g, int ng, c
 }
 
 static int push_scored(item_work *w, scored s, rt_error *err) {
-  if (!reserve((void **)&w->scored.v, &w->scored.cap, w->scored.n, 1, sizeof(scored)))
-    return rt_fail(err, "item %s: out of memory", w->item);
+  if (!reserve_scored(&w->scored, 1)) return rt_fail(err, "item %s: out of memory", w->item);
   w->scored.v[w->scored.n++] = s;
   return 0;
 }
 
 static int push_pair(item_work *w, int32_t gt, int32_t pred, rt_error *err) {
-  if (!reserve((void **)&w->pairs.v, &w->pairs.cap, w->pairs.n, 1, sizeof(class_pair)))
-    return rt_fail(err, "item %s: out of memory", w->item);
+  if (!reserve_pairs(&w->pairs, 1)) return rt_fail(err, "item %s: out of memory", w->item);
   w->pairs.v[w->pairs.n++] = (class_pair){gt, pred};
   return 0;
 }
@@ -321,8 +335,7 @@ static int match_all(item_work *w, rt_error *err) {
 }
 
 static int commit(rt_metrics *m, const item_work *w, rt_error *err) {
-  if (!reserve((void **)&m->scored.v, &m->scored.cap, m->scored.n, w->scored.n, sizeof(scored)) ||
-      !reserve((void **)&m->pairs.v, &m->pairs.cap, m->pairs.n, w->pairs.n, sizeof(class_pair)))
+  if (!reserve_scored(&m->scored, w->scored.n) || !reserve_pairs(&m->pairs, w->pairs.n))
     return rt_fail(err, "item %s: out of memory", w->item);
   if (w->scored.n) memcpy(m->scored.v + m->scored.n, w->scored.v, w->scored.n * sizeof(scored));
   if (w->pairs.n) memcpy(m->pairs.v + m->pairs.n, w->pairs.v, w->pairs.n * sizeof(class_pair));

@@ -193,6 +193,13 @@ def png_cases():
     # The high bytes are what PIL shows for 16-bit RGB.
     assert (np.asarray(Image.open(p("rgb16.png"))) == (rgb16 >> 8)).all()
 
+    # One pixel.
+    dot = np.array([[[200, 100, 50]]], np.uint8)
+    Image.fromarray(dot).save(p("pixel.png"))
+    write_pam("pixel.png.pam", dot)
+    Image.fromarray(dot).save(p("pixel.jpg"), quality=95)
+    write_pam("pixel.jpg.pam", np.asarray(Image.open(p("pixel.jpg"))))
+
     # eXIf orientation 6 in a PNG.
     exif = Image.Exif()
     exif[0x0112] = 6

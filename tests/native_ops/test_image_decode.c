@@ -21,6 +21,7 @@ static void jpeg_kinds(void **state) {
   check_file("progressive.jpg", "progressive.jpg.pam", NULL, 0);
   /* PIL's CMYK -> RGB of the Adobe-inverted samples. */
   check_file("cmyk.jpg", "cmyk.jpg.pam", NULL, 0);
+  check_file("pixel.jpg", "pixel.jpg.pam", NULL, 0); /* 1 x 1 */
 }
 
 static void jpeg_exif_orientations(void **state) {
@@ -132,6 +133,7 @@ static void png_kinds(void **state) {
   }
   /* Adam7-interlaced holds the same pixels as rgb8.png. */
   check_file("interlaced.png", "rgb8.png.pam", NULL, 0);
+  check_file("pixel.png", "pixel.png.pam", NULL, 0); /* 1 x 1 */
   check_file("exif6.png", "exif6.png.pam", NULL, 0);
   /* tRNS on gray or RGB: ignored as stored (PIL's asarray), alpha when RGBA is asked for. */
   check_file("gray_trns.png", "gray8.png.pam", NULL, 0);

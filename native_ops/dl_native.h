@@ -522,6 +522,12 @@ int dl_nn_dropout_forward(const dl_tensor *x, double p, uint64_t *rng, dl_tensor
 int dl_nn_dropout_backward(const dl_tensor *grad_y, const dl_tensor *mask, double p, dl_tensor *grad_x,
                            dl_error *err);
 
+/* Fills t (f32, any shape, contiguous) with values uniform between low and
+ * high, drawn from *rng, the generator dropout uses; the call advances it.
+ * PyTorch's default init of Linear and Conv2d weights and biases is
+ * high = -low = 1 / sqrt(fan_in). */
+int dl_nn_fill_uniform(dl_tensor *t, double low, double high, uint64_t *rng, dl_error *err);
+
 /* Softmax cross-entropy averaged over the batch: logits[N,K], labels[N] (I64
  * or I32, each in 0..K-1). Writes the loss to *loss and, when grad_logits
  * [N,K] is not NULL, d loss / d logits. N must be at least 1. */

@@ -51,14 +51,6 @@ int dl_nn_relu_backward(const dl_tensor *x, const dl_tensor *grad_y, dl_tensor *
   return DL_OK;
 }
 
-/* splitmix64: small, fast, and every state value is a valid seed. */
-static uint64_t next_random(uint64_t *state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return z ^ (z >> 31);
-}
-
 /* 1 / (1 - p), or 0 when everything is dropped. */
 static float keep_scale(double p) { return p < 1.0 ? (float)(1.0 / (1.0 - p)) : 0.0f; }
 
@@ -81,8 +73,7 @@ int dl_nn_dropout_forward(const dl_tensor *x, double p, uint64_t *rng, dl_tensor
   uint8_t *pm = mask->data;
   const float scale = keep_scale(p);
   for (int64_t i = 0; i < x->numel; i++) {
-    double u = (double)(next_random(rng) >> 11) * 0x1.0p-53; /* uniform in [0, 1) */
-    pm[i] = u >= p;
+    pm[i] = dl__nn_next_uniform(rng) >= p;
     py[i] = pm[i] ? px[i] * scale : 0.0f;
   }
   return DL_OK;

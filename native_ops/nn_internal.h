@@ -21,4 +21,19 @@ int dl__nn_expect_like(const dl_tensor *t, const char *name, int dtype, const dl
 /* DL_OK when every value fits the BLAS index type (int); names the operand. */
 int dl__nn_expect_blas_dims(const char *what, int64_t m, int64_t n, int64_t k, dl_error *err);
 
+/* splitmix64: small, fast, and every state value is a valid seed. The nn
+ * kernels that draw random numbers (dropout, initialisation) share it, so
+ * one seed reproduces a whole training run. */
+static inline uint64_t dl__nn_next_random(uint64_t *state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1) with 53 random bits. */
+static inline double dl__nn_next_uniform(uint64_t *state) {
+  return (double)(dl__nn_next_random(state) >> 11) * 0x1.0p-53;
+}
+
 #endif

@@ -179,6 +179,28 @@ static void test_dropout_statistics_and_seed(void **state) {
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) dl_tensor_release(all[i]);
 }
 
+static void test_fill_uniform(void **state) {
+  int64_t shape[1] = {100000};
+  dl_tensor *t = make_f32(1, shape, NULL), *u = make_f32(1, shape, NULL);
+  uint64_t rng = 5, rng2 = 5;
+  assert_int_equal(dl_nn_fill_uniform(t, -0.25, 0.75, &rng, NULL), DL_OK);
+  double sum = 0, lo = 1, hi = -1;
+  for (int64_t i = 0; i < t->numel; i++) {
+    sum += f32(t)[i];
+    lo = fmin(lo, f32(t)[i]), hi = fmax(hi, f32(t)[i]);
+  }
+  /* mean 0.25 (sd of the mean 0.0009), and the range is nearly covered */
+  assert_true(fabs(sum / (double)t->numel - 0.25) < 0.005);
+  assert_true(lo >= -0.25 && lo < -0.249 && hi <= 0.75 && hi > 0.749);
+  assert_int_equal(dl_nn_fill_uniform(u, -0.25, 0.75, &rng2, NULL), DL_OK);
+  assert_memory_equal(t->data, u->data, (size_t)t->numel * sizeof(float)); /* same seed, same values */
+  dl_error e;
+  assert_int_equal(dl_nn_fill_uniform(t, 1, -1, &rng, &e), DL_E_INVAL);
+  assert_non_null(strstr(e.msg, "range [1, -1)"));
+  assert_int_equal(dl_nn_fill_uniform(t, 0, 1, NULL, &e), DL_E_INVAL);
+  dl_tensor_release(t), dl_tensor_release(u);
+}
+
 static void test_cross_entropy_by_hand(void **state) {
   /* Row 0: equal logits over 3 classes -> loss ln 3, softmax 1/3 each.
    * Row 1: [1000, 0, 0] with label 0 -> loss ~0 (no overflow).
@@ -280,6 +302,7 @@ int main(void) {
       cmocka_unit_test(test_maxpool2d_ties_and_nan),
       cmocka_unit_test(test_relu_in_place),
       cmocka_unit_test(test_dropout_statistics_and_seed),
+      cmocka_unit_test(test_fill_uniform),
       cmocka_unit_test(test_cross_entropy_by_hand),
       cmocka_unit_test(test_bad_arguments),
   };

@@ -86,6 +86,25 @@ static void test_adam_three_steps(void **state) {
            ADAM_WD);
 }
 
+/* Seven elements: the first four take the vector path, the last three the
+ * scalar one; both must give the reference values, bit for bit alike. */
+static void test_adam_vector_and_scalar_paths_agree(void **state) {
+  int64_t shape[1] = {7};
+  dl_tensor *p = make_f32(1, shape, NULL), *g = make_f32(1, shape, NULL);
+  dl_tensor *m = make_f32(1, shape, NULL), *v = make_f32(1, shape, NULL);
+  for (int i = 0; i < 7; i++) f32(p)[i] = P0[i % 4];
+  dl_nn_adam_opts opts = {.lr = 0.05, .beta1 = 0.8, .beta2 = 0.99, .eps = 1e-3, .weight_decay = 0.1};
+  for (int step = 1; step <= 3; step++) {
+    for (int i = 0; i < 7; i++) f32(g)[i] = GRADS[step - 1][i % 4];
+    assert_int_equal(dl_nn_adam_step(p, g, m, v, &opts, step, NULL), DL_OK);
+  }
+  for (int i = 0; i < 7; i++) {
+    assert_float_equal(f32(p)[i], ADAM_WD[i % 4], 2e-6 * (1 + fabsf(ADAM_WD[i % 4])));
+    if (i >= 4) assert_memory_equal(&f32(p)[i], &f32(p)[i - 4], sizeof(float));
+  }
+  dl_tensor_release(p), dl_tensor_release(g), dl_tensor_release(m), dl_tensor_release(v);
+}
+
 static void test_optimizer_errors(void **state) {
   dl_tensor *p = make_f32(2, SHAPE, P0), *g = make_f32(2, SHAPE, NULL), *v = make_f32(2, SHAPE, NULL);
   int64_t other[1] = {4};
@@ -121,8 +140,11 @@ static void test_optimizer_errors(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_sgd_first_step_by_hand),  cmocka_unit_test(test_sgd_three_steps),
-      cmocka_unit_test(test_adam_first_step_by_hand), cmocka_unit_test(test_adam_three_steps),
+      cmocka_unit_test(test_sgd_first_step_by_hand),
+      cmocka_unit_test(test_sgd_three_steps),
+      cmocka_unit_test(test_adam_first_step_by_hand),
+      cmocka_unit_test(test_adam_three_steps),
+      cmocka_unit_test(test_adam_vector_and_scalar_paths_agree),
       cmocka_unit_test(test_optimizer_errors),
   };
   return cmocka_run_group_tests_name("nn optimizers", tests, NULL, NULL);

@@ -1,0 +1,39 @@
+--- dl.nn.loss: softmax cross-entropy from logits.
+local ffi = require 'ffi'
+local native = require 'dl.native'
+local tensor = require 'dl.tensor'
+
+local C, err = native.C, native.err
+local error, type, format, concat = error, type, string.format, table.concat
+
+local M = {}
+
+local loss_box = ffi.new('double[1]')
+
+--- Softmax cross-entropy averaged over the batch, and its gradient with respect to logits.
+--- Labels are class ids counting from 0, as in PyTorch and the model's label_to_id_map.
+---@param logits dl.Tensor f32 [N, K] (N >= 1)
+---@param labels dl.Tensor|integer[] i64 or i32 [N], or a Lua array of N class ids in 0..K-1
+---@return number loss
+---@return dl.Tensor grad d loss / d logits, f32 [N, K]
+function M.cross_entropy(logits, labels)
+  if not tensor.is_tensor(logits) then
+    error(format("bad argument #1 to 'cross_entropy' (dl.tensor expected, got %s)", type(logits)), 2)
+  end
+  if type(labels) == 'table' then
+    labels = tensor.from_table(labels, 'i64')
+  elseif not tensor.is_tensor(labels) then
+    error(format("bad argument #2 to 'cross_entropy' (dl.tensor or array of class ids expected, got %s)",
+      type(labels)), 2)
+  end
+  logits = logits:contiguous()
+  if logits.ndim ~= 2 then
+    error(format("bad argument #1 to 'cross_entropy' (logits must be [N, K], got %s)",
+      logits.ndim == 0 and 'a scalar' or concat(logits:size(), 'x')), 2)
+  end
+  local grad = tensor.empty(logits:size())
+  native.assert(C.dl_nn_cross_entropy(logits, labels:contiguous(), loss_box, grad, err), 2)
+  return loss_box[0], grad
+end
+
+return M

@@ -900,14 +900,14 @@ function ops.tostring(t)
 end
 
 function ops.len(t)
-  live(t, '__len', 3)
+  live(t, '__len', 2)
   if t.ndim == 0 then error('attempt to get the length of a scalar tensor', 2) end
   return tonumber(t.shape[0])
 end
 
 -- t[i]: the element of a 1-dim tensor, else the 1-based slice t:select(1, i).
 function ops.index(t, i)
-  live(t, '__index', 3)
+  live(t, '__index', 2)
   if t.ndim == 1 then return methods.get(t, i) end
   if t.ndim == 0 then error('attempt to index a scalar tensor (use t:get())', 2) end
   return methods.select(t, 1, i)
@@ -915,7 +915,7 @@ end
 
 -- t[i] = v: sets an element of a 1-dim tensor, else fills (number) or copies (tensor) a slice.
 function ops.newindex(t, i, v)
-  live(t, '__newindex', 3)
+  live(t, '__newindex', 2)
   if type(i) ~= 'number' then
     error(format("cannot set field '%s' of a dl.tensor", tostring(i)), 2)
   end

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* dl_image_probe_file reads this much first: enough for the headers of
  * nearly every file, and the whole file is read only when it is not. */
@@ -110,13 +111,20 @@ static int read_file(unsigned char **bytes, size_t *len, int *whole, const char 
   *len = 0;
   FILE *f = fopen(path, "rb");
   if (!f) return dl__fail(err, DL_E_IO, "file '%s': %s", path, strerror(errno));
-  long size = -1;
-  if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-  if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
-    int e = errno;
-    fclose(f);
-    return dl__fail(err, DL_E_IO, "file '%s': cannot find its size: %s", path, strerror(e));
+  struct stat st;
+  const char *why = NULL;
+  if (fstat(fileno(f), &st) != 0) {
+    why = strerror(errno);
+  } else if (S_ISDIR(st.st_mode)) {
+    why = "is a directory";
+  } else if (!S_ISREG(st.st_mode)) {
+    why = "is not a regular file";
   }
+  if (why) {
+    fclose(f);
+    return dl__fail(err, DL_E_IO, "file '%s': %s", path, why);
+  }
+  long size = (long)st.st_size;
   size_t want = (size_t)(limit >= 0 && limit < size ? limit : size);
   unsigned char *buf = malloc(want ? want : 1);
   if (!buf) {

@@ -55,6 +55,10 @@ static void missing_file(void **state) {
   assert_non_null(strstr(e.msg, "no-such-file.png"));
   assert_non_null(strstr(e.msg, "No such file"));
   assert_int_equal(dl_image_probe_file(BAD "no-such-file.png", &info, &e), DL_E_IO);
+  assert_int_equal(dl_image_load(&t, "tests/data", NULL, NULL, &e), DL_E_IO);
+  assert_non_null(strstr(e.msg, "is a directory"));
+  assert_int_equal(dl_image_load(&t, "/dev/null", NULL, NULL, &e), DL_E_IO);
+  assert_non_null(strstr(e.msg, "not a regular file"));
   assert_int_equal(dl_image_probe_file(BAD "text.jpg", &info, &e), DL_E_FORMAT);
 }
 

@@ -12,10 +12,11 @@
 --- A tensor is a `dl_tensor &` cdata, a reference to the native header: pass it straight to
 --- native functions taking `dl_tensor *`, and test for one with tensor.is_tensor(x). (A pointer
 --- cdata would not do: LuaJIT reads t[i], t + 1 and t - u on pointers as C pointer arithmetic,
---- before any metamethod.) Views (narrow,
---- select, view, permute, transpose, expand, ...) share storage with their source and keep it
---- alive; ops that make new data return a new contiguous tensor. Binary ops broadcast
---- numpy-style and need both operands of one dtype (convert with :to()).
+--- before any metamethod.)
+---
+--- Views (narrow, select, view, permute, transpose, expand, ...) share storage with their
+--- source and keep it alive; ops that make new data return a new contiguous tensor. Binary ops
+--- broadcast numpy-style and need both operands of one dtype (convert with :to()).
 ---
 --- The struct's own fields (t.data, t.shape, t.strides, t.ndim, t.dtype, t.numel) are the raw,
 --- 0-based C fields, and LuaJIT resolves them before any method. So the methods are named
@@ -166,8 +167,25 @@ local function shape_arg(argn, name, allow_minus1, ...)
   return n
 end
 
--- Raises the pending native error, pointing at the caller of the method.
-local function raise(rc) assert_rc(rc, 3) end
+-- Why v cannot be stored in dtype (integers must be whole and in range), or nil when it can;
+-- `what` names v.
+local function value_problem(v, dtype, what)
+  if type(v) ~= 'number' then return format('%s must be a number, got %s', what, typename(v)) end
+  local r = INT_RANGE[dtype]
+  if r and not (v == floor(v) and v >= r[1] and v <= r[2]) then
+    return format('%s is %s, not a whole number in the range of %s', what, tostring(v), DTYPE_NAMES[dtype])
+  end
+end
+
+-- Raises value_problem's message at `level` (relative to the caller of check_value).
+local function check_value(v, dtype, what, name, level)
+  local problem = value_problem(v, dtype, what)
+  if problem then error(format("bad argument to '%s' (%s)", name, problem), level + 1) end
+end
+
+-- Raises the pending native error at `level` as error() counts it from raise's caller
+-- (default 2: the caller of the method that calls raise).
+local function raise(rc, level) assert_rc(rc, (level or 2) + 1) end
 
 --- Adopts a caller-owned `dl_tensor *` returned by C: the Lua GC will release it. Used by the
 --- dl modules that create tensors (image, batch, nn): `tensor.adopt(out[0])`. Returns the
@@ -187,9 +205,11 @@ function M.adopt(ptr)
   return t
 end
 
--- Adopts box[0] after a successful call (raising the native error otherwise).
-local function adopt_box(rc)
-  if rc < 0 then raise(rc) end
+-- Adopts box[0] after a successful call, else raises the native error at `level` (counted
+-- from adopt_box's caller; default 1, right for `return adopt_box(...)` in a method, whose
+-- tail call leaves the method's caller next in line).
+local function adopt_box(rc, level)
+  if rc < 0 then raise(rc, (level or 1) + 1) end
   return M.adopt(box[0])
 end
 
@@ -239,7 +259,9 @@ function M.full(shape, value, dtype)
     error(format("bad argument #2 to 'full' (number expected, got %s)", typename(value)), 2)
   end
   local n = shape_arg(1, 'full', false, shape)
-  local t = adopt_box(C.dl_tensor_empty(box, dtype_arg(dtype, 3, 'full'), n, shape_buf, err))
+  local id = dtype_arg(dtype, 3, 'full')
+  check_value(value, id, 'value', 'full', 2)
+  local t = adopt_box(C.dl_tensor_empty(box, id, n, shape_buf, err), 2)
   local rc = C.dl_tensor_fill(t, value, err)
   if rc < 0 then raise(rc) end
   return t
@@ -250,22 +272,6 @@ end
 ---@param dtype? dl.dtype default 'f32'
 ---@return dl.Tensor
 function M.ones(shape, dtype) return M.full(shape, 1, dtype) end
-
--- Why v cannot be stored in dtype (integers must be whole and in range), or nil when it can;
--- `what` names v.
-local function value_problem(v, dtype, what)
-  if type(v) ~= 'number' then return format('%s must be a number, got %s', what, typename(v)) end
-  local r = INT_RANGE[dtype]
-  if r and not (v == floor(v) and v >= r[1] and v <= r[2]) then
-    return format('%s is %s, not a whole number in the range of %s', what, tostring(v), DTYPE_NAMES[dtype])
-  end
-end
-
--- Raises value_problem's message at `level` (relative to the caller of check_value).
-local function check_value(v, dtype, what, name, level)
-  local problem = value_problem(v, dtype, what)
-  if problem then error(format("bad argument to '%s' (%s)", name, problem), level + 1) end
-end
 
 --- A new tensor from nested Lua tables of numbers (all rows of one length).
 ---@param tbl number[]|table nested tables, e.g. {{1, 2}, {3, 4}}; a number gives a scalar
@@ -283,7 +289,7 @@ function M.from_table(tbl, dtype)
     node = node[1]
   end
   local n = shape_arg(1, 'from_table', false, shape)
-  local t = adopt_box(C.dl_tensor_empty(box, id, n, shape_buf, err))
+  local t = adopt_box(C.dl_tensor_empty(box, id, n, shape_buf, err), 2)
   local p, k = cast(PTR_TYPES[id], t.data), 0
   -- Copies node (at depth d, reached through `path`) into p; returns a problem or nil.
   local function walk(node, d, path)
@@ -333,7 +339,7 @@ function M.arange(start, stop, step, dtype)
     or ((is_int(start) and is_int(stop) and is_int(step)) and C.DL_I64 or C.DL_F32)
   local n = max(0, ceil((stop - start) / step))
   shape_buf[0] = n
-  local t = adopt_box(C.dl_tensor_empty(box, id, 1, shape_buf, err))
+  local t = adopt_box(C.dl_tensor_empty(box, id, 1, shape_buf, err), 2)
   local p = cast(PTR_TYPES[id], t.data)
   for i = 0, n - 1 do
     local v = start + i * step
@@ -706,13 +712,13 @@ local REDUCE = {
 -- Reduces over every element: a flat view (contiguous first) reduced along its only dim.
 local function reduce_all(t, op)
   local flat = t
-  if C.dl_tensor_is_contiguous(t) ~= 1 then flat = adopt_box(C.dl_tensor_clone(box, t, err)) end
+  if C.dl_tensor_is_contiguous(t) ~= 1 then flat = adopt_box(C.dl_tensor_clone(box, t, err), 3) end
   shape_buf[0] = tonumber(t.numel)
   local rc = C.dl_tensor_view(box, flat, 1, shape_buf, err)
-  if rc < 0 then raise(rc) end
+  if rc < 0 then raise(rc, 3) end
   local v = M.adopt(box[0])
   rc = C.dl_tensor_reduce(box, v, op, 0, 0, err)
-  if rc < 0 then raise(rc) end
+  if rc < 0 then raise(rc, 3) end
   local r = M.adopt(box[0])
   return tonumber(cast(PTR_TYPES[r.dtype], r.data)[0])
 end

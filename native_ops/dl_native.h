@@ -139,7 +139,9 @@ int dl_tensor_is_contiguous(const dl_tensor *t);
  * Views share storage with t and never copy; caller owns *out:
  *   dl_tensor *row; dl_tensor_select(&row, img, 0, 10, &e);   // img[10]
  * Ops that make new data return a new contiguous tensor that the caller
- * owns. Binary ops broadcast numpy-style (shapes align on trailing dims). */
+ * owns. Binary ops broadcast numpy-style (shapes align on trailing dims).
+ * The ops keep no state between calls: threads may call them at once on
+ * tensors they do not share for writing. */
 
 /* "u8", "i32", "i64", "f32"; "unknown" otherwise. Static string. */
 const char *dl_dtype_name(int dtype);

@@ -1,0 +1,173 @@
+/* Datasets: open, list items, apply filters. */
+#include "dataset.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "fsutil.h"
+
+static const struct {
+  const char *ext, *type;
+} mimetypes[] = {
+    {"png", "image/png"},  {"jpg", "image/jpeg"},  {"jpeg", "image/jpeg"},       {"bmp", "image/bmp"},
+    {"gif", "image/gif"},  {"webp", "image/webp"}, {"tif", "image/tiff"},        {"tiff", "image/tiff"},
+    {"txt", "text/plain"}, {"csv", "text/csv"},    {"json", "application/json"}, {"mp4", "video/mp4"},
+    {"wav", "audio/wav"},  {"mp3", "audio/mpeg"},
+};
+
+/* The extension of the last path segment (without the dot), or NULL. */
+static const char *extension(const char *path) {
+  const char *base = strrchr(path, '/');
+  const char *dot = strrchr(base ? base + 1 : path, '.');
+  return dot && dot[1] ? dot + 1 : NULL;
+}
+
+const char *rt_mimetype_for(const char *path) {
+  const char *ext = extension(path);
+  for (size_t i = 0; ext && i < sizeof mimetypes / sizeof *mimetypes; i++)
+    if (!strcasecmp(ext, mimetypes[i].ext)) return mimetypes[i].type;
+  return "application/octet-stream";
+}
+
+int rt_dataset_open(rt_dataset *ds, const rt_paths *p, const char *name_or_path, rt_error *err) {
+  memset(ds, 0, sizeof *ds);
+  if (strchr(name_or_path, '/')) {
+    if (rt_fs_path(ds->root, err, "%s", name_or_path) < 0) return -1;
+    size_t n = strlen(ds->root);
+    while (n > 1 && ds->root[n - 1] == '/') ds->root[--n] = '\0';
+  } else if (rt_paths_entry(p, RT_PLACE_DATASETS, name_or_path, ds->root, err) < 0) {
+    return -1;
+  }
+  if (!rt_fs_is_dir(ds->root)) {
+    if (strchr(name_or_path, '/')) return rt_fail(err, "dataset %s: no such folder", ds->root);
+    return rt_fail(err, "dataset '%s' not found: there is no %s (give a path to use a folder elsewhere)",
+                   name_or_path, ds->root);
+  }
+  char path[RT_PATH_MAX];
+  if (rt_fs_path(path, err, "%s/items", ds->root) < 0) return -1;
+  if (!rt_fs_is_dir(path)) return rt_fail(err, "dataset %s has no items/ folder", ds->root);
+  if (rt_fs_path(path, err, "%s/dataset.json", ds->root) < 0) return -1;
+  if (rt_fs_exists(path)) {
+    json_error_t jerr;
+    ds->info = json_load_file(path, 0, &jerr);
+    if (!ds->info) return rt_fail(err, "%s: invalid JSON at line %d: %s", path, jerr.line, jerr.text);
+    if (!json_is_object(ds->info)) {
+      rt_dataset_close(ds);
+      return rt_fail(err, "%s must hold a JSON object", path);
+    }
+  } else {
+    ds->info = json_object();
+    if (!ds->info) return rt_fail(err, "out of memory opening %s", ds->root);
+  }
+  return 0;
+}
+
+void rt_dataset_close(rt_dataset *ds) {
+  json_decref(ds->info);
+  ds->info = NULL;
+}
+
+const char *rt_dataset_id(const rt_dataset *ds) {
+  const char *id = json_string_value(json_object_get(ds->info, "id"));
+  return id ? id : json_string_value(json_object_get(ds->info, "_id"));
+}
+
+const char *rt_dataset_name(const rt_dataset *ds) {
+  const char *name = json_string_value(json_object_get(ds->info, "name"));
+  return name ? name : strrchr(ds->root, '/') + 1;
+}
+
+void rt_item_list_free(rt_item_list *l) {
+  for (size_t i = 0; i < l->n; i++) {
+    free(l->v[i].remote_path);
+    free(l->v[i].local_path);
+    free(l->v[i].json_path);
+  }
+  free(l->v);
+  l->v = NULL;
+  l->n = l->cap = 0;
+}
+
+/* Adds the item for rel (relative to items/) to out. */
+static int add_item(const rt_dataset *ds, const char *rel, const char *local, long long size,
+                    rt_item_list *out, rt_error *err) {
+  if (out->n == out->cap) {
+    size_t cap = out->cap ? out->cap * 2 : 256;
+    rt_item *v = realloc(out->v, cap * sizeof *v);
+    if (!v) return rt_fail(err, "out of memory listing %s", ds->root);
+    out->v = v;
+    out->cap = cap;
+  }
+  char json_path[RT_PATH_MAX];
+  const char *ext = extension(rel);
+  int stem = ext ? (int)(ext - 1 - rel) : (int)strlen(rel);
+  if (rt_fs_path(json_path, err, "%s/json/%.*s.json", ds->root, stem, rel) < 0) return -1;
+  rt_item it = {.mimetype = rt_mimetype_for(rel), .size = size};
+  it.local_path = strdup(local);
+  it.json_path = strdup(json_path);
+  it.remote_path = malloc(strlen(rel) + 2);
+  if (!it.local_path || !it.json_path || !it.remote_path) {
+    free(it.local_path);
+    free(it.json_path);
+    free(it.remote_path);
+    return rt_fail(err, "out of memory listing %s", ds->root);
+  }
+  it.remote_path[0] = '/';
+  strcpy(it.remote_path + 1, rel);
+  out->v[out->n++] = it;
+  return 0;
+}
+
+/* Reads an item's annotation JSON; *json is NULL when the file is absent. */
+static int load_item_json(const char *path, json_t **json, rt_error *err) {
+  *json = NULL;
+  if (!rt_fs_exists(path)) return 0;
+  json_error_t jerr;
+  *json = json_load_file(path, 0, &jerr);
+  if (!*json) return rt_fail(err, "%s: invalid JSON at line %d: %s", path, jerr.line, jerr.text);
+  return 0;
+}
+
+/* True if any path segment of rel starts with '.'. */
+static int hidden(const char *rel) {
+  if (rel[0] == '.') return 1;
+  for (const char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/'))
+    if (p[1] == '.') return 1;
+  return 0;
+}
+
+int rt_dataset_list(const rt_dataset *ds, const rt_filter *const *filters, size_t n_filters,
+                    rt_item_list *out, rt_error *err) {
+  char items[RT_PATH_MAX];
+  if (rt_fs_path(items, err, "%s/items", ds->root) < 0) return -1;
+  rt_strlist files = {0};
+  int rc = rt_fs_list_files(items, &files, err);
+  int needs_json = 0;
+  for (size_t i = 0; i < n_filters; i++) needs_json |= rt_filter_needs_json(filters[i]);
+  for (size_t i = 0; rc == 0 && i < files.n; i++) {
+    const char *rel = files.v[i];
+    char local[RT_PATH_MAX];
+    struct stat st;
+    if (hidden(rel)) continue;
+    if ((rc = rt_fs_path(local, err, "%s/%s", items, rel)) < 0) break;
+    if (stat(local, &st) < 0) continue; /* removed while listing */
+    if ((rc = add_item(ds, rel, local, (long long)st.st_size, out, err)) < 0) break;
+    rt_item *it = &out->v[out->n - 1];
+    json_t *item_json = NULL;
+    if (needs_json) rc = load_item_json(it->json_path, &item_json, err);
+    int keep = 1;
+    for (size_t k = 0; rc == 0 && keep && k < n_filters; k++)
+      keep = rt_filter_match(filters[k], it->remote_path, item_json);
+    json_decref(item_json);
+    if (rc < 0 || !keep) { /* drop the item just added */
+      free(it->remote_path);
+      free(it->local_path);
+      free(it->json_path);
+      out->n--;
+    }
+  }
+  rt_strlist_free(&files);
+  return rc;
+}

@@ -79,7 +79,7 @@ const char *rt_dataset_name(const rt_dataset *ds) {
   return name ? name : strrchr(ds->root, '/') + 1;
 }
 
-void rt_item_list_free(rt_item_list *l) {
+void rt_dataset_items_free(rt_dataset_items *l) {
   for (size_t i = 0; i < l->n; i++) {
     free(l->v[i].remote_path);
     free(l->v[i].local_path);
@@ -92,10 +92,10 @@ void rt_item_list_free(rt_item_list *l) {
 
 /* Adds the item for rel (relative to items/) to out. */
 static int add_item(const rt_dataset *ds, const char *rel, const char *local, long long size,
-                    rt_item_list *out, rt_error *err) {
+                    rt_dataset_items *out, rt_error *err) {
   if (out->n == out->cap) {
     size_t cap = out->cap ? out->cap * 2 : 256;
-    rt_item *v = realloc(out->v, cap * sizeof *v);
+    rt_dataset_item *v = realloc(out->v, cap * sizeof *v);
     if (!v) return rt_fail(err, "out of memory listing %s", ds->root);
     out->v = v;
     out->cap = cap;
@@ -104,7 +104,7 @@ static int add_item(const rt_dataset *ds, const char *rel, const char *local, lo
   const char *ext = extension(rel);
   int stem = ext ? (int)(ext - 1 - rel) : (int)strlen(rel);
   if (rt_fs_path(json_path, err, "%s/json/%.*s.json", ds->root, stem, rel) < 0) return -1;
-  rt_item it = {.mimetype = rt_mimetype_for(rel), .size = size};
+  rt_dataset_item it = {.mimetype = rt_mimetype_for(rel), .size = size};
   it.local_path = strdup(local);
   it.json_path = strdup(json_path);
   it.remote_path = malloc(strlen(rel) + 2);
@@ -139,7 +139,7 @@ static int hidden(const char *rel) {
 }
 
 int rt_dataset_list(const rt_dataset *ds, const rt_filter *const *filters, size_t n_filters,
-                    rt_item_list *out, rt_error *err) {
+                    rt_dataset_items *out, rt_error *err) {
   char items[RT_PATH_MAX];
   if (rt_fs_path(items, err, "%s/items", ds->root) < 0) return -1;
   rt_strlist files = {0};
@@ -154,7 +154,7 @@ int rt_dataset_list(const rt_dataset *ds, const rt_filter *const *filters, size_
     if ((rc = rt_fs_path(local, err, "%s/%s", items, rel)) < 0) break;
     if (stat(local, &st) < 0) continue; /* removed while listing */
     if ((rc = add_item(ds, rel, local, (long long)st.st_size, out, err)) < 0) break;
-    rt_item *it = &out->v[out->n - 1];
+    rt_dataset_item *it = &out->v[out->n - 1];
     json_t *item_json = NULL;
     if (needs_json) rc = load_item_json(it->json_path, &item_json, err);
     int keep = 1;

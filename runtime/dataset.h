@@ -6,10 +6,10 @@
  *
  *   rt_dataset ds;
  *   rt_dataset_open(&ds, &paths, "fashion", &err);   // or a path
- *   rt_item_list items = {0};
+ *   rt_dataset_items items = {0};
  *   rt_dataset_list(&ds, filters, n_filters, &items, &err);
  *   ...
- *   rt_item_list_free(&items);
+ *   rt_dataset_items_free(&items);
  *   rt_dataset_close(&ds);
  */
 #ifndef RT_DATASET_H
@@ -35,26 +35,26 @@ void rt_dataset_close(rt_dataset *ds);
 const char *rt_dataset_id(const rt_dataset *ds);
 const char *rt_dataset_name(const rt_dataset *ds);
 
-typedef struct rt_item {
+typedef struct rt_dataset_item {
   char *remote_path;    /* owned: "/train/00001.png" */
   char *local_path;     /* owned: <root>/items/train/00001.png */
   char *json_path;      /* owned: <root>/json/train/00001.json, which may not exist */
   const char *mimetype; /* static: from the extension, "image/png" */
   long long size;       /* bytes */
-} rt_item;
+} rt_dataset_item;
 
-typedef struct rt_item_list {
-  rt_item *v; /* read-only for callers */
+typedef struct rt_dataset_items {
+  rt_dataset_item *v; /* read-only for callers */
   size_t n;
   size_t cap; /* private */
-} rt_item_list;
+} rt_dataset_items;
 
 /* Appends the items passing every filter (none: all items) to out, in
  * sorted remote-path order. Files whose name starts with '.' are not
  * items. An annotation file that does not parse is an error naming it. */
 int rt_dataset_list(const rt_dataset *ds, const rt_filter *const *filters, size_t n_filters,
-                    rt_item_list *out, rt_error *err);
-void rt_item_list_free(rt_item_list *l);
+                    rt_dataset_items *out, rt_error *err);
+void rt_dataset_items_free(rt_dataset_items *l);
 
 /* The mimetype for a file name's extension (case-insensitive);
  * "application/octet-stream" when unknown. */

@@ -83,7 +83,7 @@ static void expect_items(fixture *f, const char *const *texts, size_t n, const c
     filters[i] = rt_filter_parse(texts[i], &err);
     if (!filters[i]) fail_msg("filter %s: %s", texts[i], err.msg);
   }
-  rt_item_list items = {0};
+  rt_dataset_items items = {0};
   assert_int_equal(rt_dataset_list(&f->ds, (const rt_filter *const *)filters, n, &items, &err), 0);
   char got[1024] = "";
   for (size_t i = 0; i < items.n; i++) {
@@ -91,13 +91,13 @@ static void expect_items(fixture *f, const char *const *texts, size_t n, const c
     strcat(got, items.v[i].remote_path);
   }
   assert_string_equal(got, want);
-  rt_item_list_free(&items);
+  rt_dataset_items_free(&items);
   for (size_t i = 0; i < n; i++) rt_filter_free(filters[i]);
 }
 
 static void test_list_all_items_sorted_with_their_paths(void **state) {
   fixture *f = *state;
-  rt_item_list items = {0};
+  rt_dataset_items items = {0};
   rt_error err;
   assert_int_equal(rt_dataset_list(&f->ds, NULL, 0, &items, &err), 0);
   const char *want[] = {"/notes.txt",           "/test/00005.JPG",      "/train/00001.png",
@@ -105,7 +105,7 @@ static void test_list_all_items_sorted_with_their_paths(void **state) {
                         "/validation/00004.png"};
   assert_int_equal(items.n, 7);
   for (size_t i = 0; i < items.n; i++) assert_string_equal(items.v[i].remote_path, want[i]);
-  const rt_item *it = &items.v[2];
+  const rt_dataset_item *it = &items.v[2];
   char p[RT_PATH_MAX];
   rt_fs_path(p, NULL, "%s/datasets/pets/items/train/00001.png", f->dir);
   assert_string_equal(it->local_path, p);
@@ -117,7 +117,7 @@ static void test_list_all_items_sorted_with_their_paths(void **state) {
   assert_string_equal(items.v[0].mimetype, "text/plain");
   rt_fs_path(p, NULL, "%s/datasets/pets/json/notes.json", f->dir);
   assert_string_equal(items.v[0].json_path, p);
-  rt_item_list_free(&items);
+  rt_dataset_items_free(&items);
   assert_string_equal(rt_dataset_id(&f->ds), "ds-pets");
   assert_string_equal(rt_dataset_name(&f->ds), "pets");
 }
@@ -227,15 +227,15 @@ static void test_corrupt_annotation_json_is_named_when_needed(void **state) {
   put(f->ds.root, "json/validation/00004.json", "{\"annotations\": [");
   rt_error err;
   rt_filter *label = rt_filter_parse("label=cat", &err);
-  rt_item_list items = {0};
+  rt_dataset_items items = {0};
   assert_int_equal(rt_dataset_list(&f->ds, (const rt_filter *const *)&label, 1, &items, &err), -1);
   assert_non_null(strstr(err.msg, "json/validation/00004.json: invalid JSON"));
-  rt_item_list_free(&items);
+  rt_dataset_items_free(&items);
   rt_filter_free(label);
   /* Listing without annotation filters does not read it. */
   assert_int_equal(rt_dataset_list(&f->ds, NULL, 0, &items, &err), 0);
   assert_int_equal(items.n, 7);
-  rt_item_list_free(&items);
+  rt_dataset_items_free(&items);
 }
 
 static void test_open_by_path_and_errors(void **state) {

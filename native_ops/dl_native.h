@@ -653,6 +653,29 @@ int dl_metrics_confusion_add(int64_t *counts, int n_classes, const int32_t *gt, 
 int dl_metrics_confusion_scores(const int64_t *counts, int n_classes, double *precision, double *recall,
                                 double *f1, int64_t *support, double *accuracy, dl_error *err);
 
+/* ------------------------------------------ similarity (similarity.c) */
+
+/* Cosine nearest neighbours over row vectors, through sgemm in blocks.
+ *
+ *   dl_similarity_normalize(base, n, d);            // rows to unit length
+ *   dl_similarity_normalize(queries, nq, d);
+ *   dl_similarity_topk(queries, nq, base, n, d, 10, -1, idx, scores, &e);
+ *
+ * idx[q * k + j] is the row of base with the j-th highest cosine to query q
+ * (scores[q * k + j]), best first; ties keep the lower row first. When k > n
+ * the tail holds -1 and NaN. */
+
+/* Scales each of the n rows of x (d floats) to unit L2 norm; an all-zero
+ * row stays zero (its cosine with anything is 0). */
+void dl_similarity_normalize(float *x, int64_t n, int64_t d);
+
+/* For each query row, the k rows of base with the highest dot product.
+ * Row self_offset + q of base is skipped for query q, so a set searched
+ * against itself does not find each vector as its own neighbour; pass -1
+ * to skip nothing. */
+int dl_similarity_topk(const float *queries, int64_t nq, const float *base, int64_t n, int64_t d, int64_t k,
+                       int64_t self_offset, int64_t *idx, float *scores, dl_error *err);
+
 /* ffi-end */
 
 #pragma GCC visibility pop

@@ -6,30 +6,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "dataset_writer.h"
 #include "fsutil.h"
-
-static const struct {
-  const char *ext, *type;
-} mimetypes[] = {
-    {"png", "image/png"},  {"jpg", "image/jpeg"},  {"jpeg", "image/jpeg"},       {"bmp", "image/bmp"},
-    {"gif", "image/gif"},  {"webp", "image/webp"}, {"tif", "image/tiff"},        {"tiff", "image/tiff"},
-    {"txt", "text/plain"}, {"csv", "text/csv"},    {"json", "application/json"}, {"mp4", "video/mp4"},
-    {"wav", "audio/wav"},  {"mp3", "audio/mpeg"},
-};
-
-/* The extension of the last path segment (without the dot), or NULL. */
-static const char *extension(const char *path) {
-  const char *base = strrchr(path, '/');
-  const char *dot = strrchr(base ? base + 1 : path, '.');
-  return dot && dot[1] ? dot + 1 : NULL;
-}
-
-const char *rt_mimetype_for(const char *path) {
-  const char *ext = extension(path);
-  for (size_t i = 0; ext && i < sizeof mimetypes / sizeof *mimetypes; i++)
-    if (!strcasecmp(ext, mimetypes[i].ext)) return mimetypes[i].type;
-  return "application/octet-stream";
-}
+#include "item_doc.h"
 
 int rt_dataset_open(rt_dataset *ds, const rt_paths *p, const char *name_or_path, rt_error *err) {
   memset(ds, 0, sizeof *ds);
@@ -100,33 +79,21 @@ static int add_item(const rt_dataset *ds, const char *rel, const char *local, lo
     out->v = v;
     out->cap = cap;
   }
-  char json_path[RT_PATH_MAX];
-  const char *ext = extension(rel);
-  int stem = ext ? (int)(ext - 1 - rel) : (int)strlen(rel);
-  if (rt_fs_path(json_path, err, "%s/json/%.*s.json", ds->root, stem, rel) < 0) return -1;
-  rt_dataset_item it = {.mimetype = rt_mimetype_for(rel), .size = size};
+  char remote[RT_PATH_MAX], json_dir[RT_PATH_MAX], json_path[RT_PATH_MAX];
+  if (rt_fs_path(remote, err, "/%s", rel) < 0 || rt_fs_path(json_dir, err, "%s/json", ds->root) < 0 ||
+      rt_doc_path(json_dir, remote, json_path, err) < 0)
+    return -1;
+  rt_dataset_item it = {.mimetype = rt_mimetype_of(rel), .size = size};
+  it.remote_path = strdup(remote);
   it.local_path = strdup(local);
   it.json_path = strdup(json_path);
-  it.remote_path = malloc(strlen(rel) + 2);
   if (!it.local_path || !it.json_path || !it.remote_path) {
     free(it.local_path);
     free(it.json_path);
     free(it.remote_path);
     return rt_fail(err, "out of memory listing %s", ds->root);
   }
-  it.remote_path[0] = '/';
-  strcpy(it.remote_path + 1, rel);
   out->v[out->n++] = it;
-  return 0;
-}
-
-/* Reads an item's annotation JSON; *json is NULL when the file is absent. */
-static int load_item_json(const char *path, json_t **json, rt_error *err) {
-  *json = NULL;
-  if (!rt_fs_exists(path)) return 0;
-  json_error_t jerr;
-  *json = json_load_file(path, 0, &jerr);
-  if (!*json) return rt_fail(err, "%s: invalid JSON at line %d: %s", path, jerr.line, jerr.text);
   return 0;
 }
 
@@ -156,7 +123,7 @@ int rt_dataset_list(const rt_dataset *ds, const rt_filter *const *filters, size_
     if ((rc = add_item(ds, rel, local, (long long)st.st_size, out, err)) < 0) break;
     rt_dataset_item *it = &out->v[out->n - 1];
     json_t *item_json = NULL;
-    if (needs_json) rc = load_item_json(it->json_path, &item_json, err);
+    if (needs_json) rc = rt_item_doc_read(it->json_path, &item_json, err);
     int keep = 1;
     for (size_t k = 0; rc == 0 && keep && k < n_filters; k++)
       keep = rt_filter_match(filters[k], it->remote_path, item_json);

@@ -39,7 +39,7 @@ typedef struct rt_dataset_item {
   char *remote_path;    /* owned: "/train/00001.png" */
   char *local_path;     /* owned: <root>/items/train/00001.png */
   char *json_path;      /* owned: <root>/json/train/00001.json, which may not exist */
-  const char *mimetype; /* static: from the extension, "image/png" */
+  const char *mimetype; /* static: from the extension (rt_mimetype_of), "image/png" */
   long long size;       /* bytes */
 } rt_dataset_item;
 
@@ -55,9 +55,5 @@ typedef struct rt_dataset_items {
 int rt_dataset_list(const rt_dataset *ds, const rt_filter *const *filters, size_t n_filters,
                     rt_dataset_items *out, rt_error *err);
 void rt_dataset_items_free(rt_dataset_items *l);
-
-/* The mimetype for a file name's extension (case-insensitive);
- * "application/octet-stream" when unknown. */
-const char *rt_mimetype_for(const char *path);
 
 #endif

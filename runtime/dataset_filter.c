@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "item_doc.h"
+
 typedef enum node_kind { NODE_AND, NODE_OR, NODE_LEAF } node_kind;
 typedef enum field { F_DIR, F_NAME, F_FILENAME, F_LABEL, F_ANNOTATED, F_HIDDEN, F_TYPE } field;
 
@@ -252,10 +254,6 @@ int rt_filter_needs_json(const rt_filter *f) {
   for (size_t i = 0; i < f->n_parts; i++)
     if (rt_filter_needs_json(f->parts[i])) return 1;
   return 0;
-}
-
-int rt_annotation_is_ground_truth(const json_t *annotation) {
-  return json_object_get(json_object_get(json_object_get(annotation, "metadata"), "user"), "model") == NULL;
 }
 
 /* True if the item's ground truth has the label. */

@@ -40,7 +40,5 @@ int rt_filter_needs_json(const rt_filter *f);
 /* True if the item at remote_path ("/train/1.png"), with its annotation
  * JSON (NULL when it has none), passes f. */
 int rt_filter_match(const rt_filter *f, const char *remote_path, const json_t *item_json);
-/* True if the annotation is ground truth (no metadata.user.model). */
-int rt_annotation_is_ground_truth(const json_t *annotation);
 
 #endif

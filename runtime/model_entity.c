@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
+#include "dataset_writer.h"
 #include "paths.h"
 #include "sha256.h"
 
@@ -18,20 +18,6 @@ void rt_model_timestamp(char *out) {
   gmtime_r(&ts.tv_sec, &tm);
   size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
   snprintf(out + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
-}
-
-/* A 24-hex-digit id, the shape of the platform's ids. */
-static int new_id(char *out, rt_error *err) {
-  unsigned char bytes[12];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t r = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return rt_fail(err, "cannot make a model id: %s", strerror(errno));
-    got += (size_t)r;
-  }
-  for (size_t i = 0; i < sizeof bytes; i++) snprintf(out + 2 * i, 3, "%02x", bytes[i]);
-  return 0;
 }
 
 /* {"filter": {"$and": [{"dir": dir}]}}, a dtlpy item filter. */
@@ -59,8 +45,8 @@ json_t *rt_model_new(const rt_model_defaults *d, rt_error *err) {
     rt_fail(err, "model '%s': configuration must be a table", d->name);
     return NULL;
   }
-  char id[32], now[32];
-  if (new_id(id, err) < 0) return NULL;
+  char id[25], now[32];
+  if (rt_new_id(id, err) < 0) return NULL;
   rt_model_timestamp(now);
   json_t *m = json_object();
   int rc = m ? 0 : rt_fail(err, "out of memory building model.json");

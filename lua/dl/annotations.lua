@@ -179,19 +179,17 @@ end
 
 -- The mask as a data URL of an RGBA PNG: the label's colour, alpha 255 where set.
 local function mask_to_png_url(mask, color)
-  local ok_t, tensor = pcall(require, 'dl.tensor')
-  local ok_i, image = pcall(require, 'dl.image')
-  if not (ok_t and ok_i) then bad('mask', 'binary masks need dl.tensor and dl.image') end
+  local tensor, image = require 'dl.tensor', require 'dl.image'
   if not tensor.is_tensor(mask) then bad('mask', 'must be a u8 tensor H×W (got a %s)', type(mask)) end
-  if mask:dtype() ~= 'u8' then bad('mask', 'must be a u8 tensor (got %s)', mask:dtype()) end
-  local shape = mask:shape()
+  if mask:type() ~= 'u8' then bad('mask', 'must be a u8 tensor (got %s)', mask:type()) end
+  local shape = mask:size()
   if not (#shape == 2 or (#shape == 3 and shape[3] == 1)) then
     bad('mask', 'must be H×W or H×W×1 (got %s)', table.concat(shape, '×'))
   end
   local h, w = shape[1], shape[2]
   local src = mask:contiguous()
   local rgba = tensor.new({ h, w, 4 }, 'u8')
-  local s, d = src:data(), rgba:data()
+  local s, d = src:ptr(), rgba:ptr()
   local r, g, b = color[1], color[2], color[3]
   for i = 0, h * w - 1 do
     if s[i] ~= 0 then

@@ -84,3 +84,40 @@ describe('annotations.base64', function()
     assert.equals('AP8=', annotations.base64('\0\255'))
   end)
 end)
+
+describe('segmentation masks', function()
+  it('become an RGBA PNG of the label colour, opaque where the mask is set', function()
+    local tensor = require 'dl.tensor'
+    local mask = tensor.from_table({ { 0, 1, 1 }, { 0, 0, 1 } }, 'u8')
+    local out = assert(annotations.to_dataloop({ dl.segmentation(mask, 'road', 0.8) },
+      { model_name = 'm', label_colors = { road = '#ff8000' } }))
+    local url = out[1].coordinates
+    assert.equals('binary', out[1].type)
+    local b64 = url:match('^data:image/png;base64,(.+)$')
+    assert.is_string(b64)
+    -- decode the base64 (RFC 4648) and the PNG, and check the pixels
+    local alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+    local bytes, acc, nbits = {}, 0, 0
+    for c in b64:gsub('=', ''):gmatch('.') do
+      acc, nbits = acc * 64 + (alphabet:find(c, 1, true) - 1), nbits + 6
+      if nbits >= 8 then
+        nbits = nbits - 8
+        bytes[#bytes + 1] = string.char(math.floor(acc / 2 ^ nbits))
+        acc = acc % 2 ^ nbits
+      end
+    end
+    local img = assert(dl.image.decode(table.concat(bytes)))
+    assert.same({ 2, 3, 4 }, img:size())
+    assert.same({ 0, 0, 0, 0 }, { img:get(1, 1, 1), img:get(1, 1, 2), img:get(1, 1, 3), img:get(1, 1, 4) })
+    assert.same({ 255, 128, 0, 255 }, { img:get(1, 2, 1), img:get(1, 2, 2), img:get(1, 2, 3), img:get(1, 2, 4) })
+    assert.same({ 255, 128, 0, 255 }, { img:get(2, 3, 1), img:get(2, 3, 2), img:get(2, 3, 3), img:get(2, 3, 4) })
+  end)
+
+  it('refuses a mask that is not a u8 H×W tensor, naming the field', function()
+    local tensor = require 'dl.tensor'
+    local _, err = annotations.to_dataloop({ dl.segmentation(tensor.new({ 2, 2 }), 'x', 1) }, ctx)
+    assert.matches("field 'mask' must be a u8 tensor (got f32)", err, 1, true)
+    _, err = annotations.to_dataloop({ dl.segmentation('no', 'x', 1) }, ctx)
+    assert.matches("field 'mask' must be a u8 tensor H×W", err, 1, true)
+  end)
+end)

@@ -26,15 +26,35 @@ static inline void relu_grad_span(const float *x, const float *grad_y, float *gr
   memcpy(grad_x, out, (size_t)len * sizeof(float));
 }
 
+/* Operands of a parallel ReLU pass; grad_y is NULL for forward. */
+typedef struct relu_job {
+  const float *x, *grad_y;
+  float *out;
+} relu_job;
+
+/* Work below this many elements per thread is not worth starting a thread. */
+enum { MIN_ELEMENTS_PER_THREAD = 1 << 16 };
+
+static void relu_range(void *ctx, int64_t begin, int64_t end) {
+  const relu_job *j = ctx;
+  int64_t i = begin;
+  for (; i + BLOCK <= end; i += BLOCK) relu_span(j->x + i, j->out + i, BLOCK);
+  relu_span(j->x + i, j->out + i, end - i);
+}
+
+static void relu_grad_range(void *ctx, int64_t begin, int64_t end) {
+  const relu_job *j = ctx;
+  int64_t i = begin;
+  for (; i + BLOCK <= end; i += BLOCK) relu_grad_span(j->x + i, j->grad_y + i, j->out + i, BLOCK);
+  relu_grad_span(j->x + i, j->grad_y + i, j->out + i, end - i);
+}
+
 int dl_nn_relu_forward(const dl_tensor *x, dl_tensor *y, dl_error *err) {
   int rc = dl__nn_expect(x, "x", DL_F32, -1, err);
   if (rc < 0) return rc;
   if ((rc = dl__nn_expect_like(y, "y", DL_F32, x, "x", err)) < 0) return rc;
-  const float *px = x->data;
-  float *py = y->data;
-  int64_t i = 0;
-  for (; i + BLOCK <= x->numel; i += BLOCK) relu_span(px + i, py + i, BLOCK);
-  relu_span(px + i, py + i, x->numel - i);
+  relu_job job = {.x = x->data, .out = y->data};
+  dl__nn_parallel_for(x->numel, MIN_ELEMENTS_PER_THREAD, relu_range, &job);
   return DL_OK;
 }
 
@@ -43,11 +63,8 @@ int dl_nn_relu_backward(const dl_tensor *x, const dl_tensor *grad_y, dl_tensor *
   if (rc < 0) return rc;
   if ((rc = dl__nn_expect_like(grad_y, "grad_y", DL_F32, x, "x", err)) < 0) return rc;
   if ((rc = dl__nn_expect_like(grad_x, "grad_x", DL_F32, x, "x", err)) < 0) return rc;
-  const float *px = x->data, *gy = grad_y->data;
-  float *gx = grad_x->data;
-  int64_t i = 0;
-  for (; i + BLOCK <= x->numel; i += BLOCK) relu_grad_span(px + i, gy + i, gx + i, BLOCK);
-  relu_grad_span(px + i, gy + i, gx + i, x->numel - i);
+  relu_job job = {.x = x->data, .grad_y = grad_y->data, .out = grad_x->data};
+  dl__nn_parallel_for(x->numel, MIN_ELEMENTS_PER_THREAD, relu_grad_range, &job);
   return DL_OK;
 }
 

@@ -21,6 +21,15 @@ int dl__nn_expect_like(const dl_tensor *t, const char *name, int dtype, const dl
 /* DL_OK when every value fits the BLAS index type (int); names the operand. */
 int dl__nn_expect_blas_dims(const char *what, int64_t m, int64_t n, int64_t k, dl_error *err);
 
+/* The body of a parallel loop: handles indices [begin, end) of a range. */
+typedef void (*dl__nn_range_fn)(void *ctx, int64_t begin, int64_t end);
+
+/* Runs fn over [0, n) split into contiguous chunks of at least min_chunk
+ * indices, at most one per core, on threads started for the call (the
+ * calling thread runs the first chunk); returns when every chunk is done.
+ * fn must write disjoint memory for disjoint ranges. */
+void dl__nn_parallel_for(int64_t n, int64_t min_chunk, dl__nn_range_fn fn, void *ctx);
+
 /* splitmix64: small, fast, and every state value is a valid seed. The nn
  * kernels that draw random numbers (dropout, initialisation) share it, so
  * one seed reproduces a whole training run. */

@@ -60,7 +60,7 @@ typedef struct adam_consts {
 } adam_consts;
 
 #ifdef __SSE2__
-/* The Adam update of the scalar loop in dl_nn_adam_step, four lanes at a
+/* The Adam update of the scalar loop in adam_range, four lanes at a
  * time with the same operations in the same order (so the same bits).
  * Explicit because -O2 will not vectorize sqrtf while it may set errno, and
  * the scalar divide and square root made Adam slower than the MLP's GEMMs.
@@ -85,6 +85,34 @@ static int64_t adam_sse(const adam_consts *k, float *p, const float *g, float *m
   return i;
 }
 #endif
+
+/* Work below this many elements per thread is not worth starting a thread. */
+enum { MIN_ELEMENTS_PER_THREAD = 1 << 16 };
+
+typedef struct adam_job {
+  const adam_consts *k;
+  float *p, *m, *v;
+  const float *g;
+} adam_job;
+
+/* The Adam update of elements [begin, end). */
+static void adam_range(void *ctx, int64_t begin, int64_t end) {
+  const adam_job *j = ctx;
+  const adam_consts k = *j->k;
+  float *p = j->p + begin, *m = j->m + begin, *v = j->v + begin;
+  const float *g = j->g + begin;
+  const int64_t n = end - begin;
+  int64_t done = 0;
+#ifdef __SSE2__
+  done = adam_sse(&k, p, g, m, v, n);
+#endif
+  for (int64_t i = done; i < n; i++) {
+    float d = g[i] + k.weight_decay * p[i];
+    m[i] += k.one_minus_beta1 * (d - m[i]);
+    v[i] = k.beta2 * v[i] + k.one_minus_beta2 * d * d;
+    p[i] -= k.step_size * m[i] / (sqrtf(v[i]) * k.inv_sqrt_bc2 + k.eps);
+  }
+}
 
 int dl_nn_adam_step(dl_tensor *param, const dl_tensor *grad, dl_tensor *exp_avg, dl_tensor *exp_avg_sq,
                     const dl_nn_adam_opts *opts, int64_t step, dl_error *err) {
@@ -111,17 +139,7 @@ int dl_nn_adam_step(dl_tensor *param, const dl_tensor *grad, dl_tensor *exp_avg,
                          .one_minus_beta2 = (float)(1.0 - opts->beta2),
                          .eps = (float)opts->eps,
                          .weight_decay = (float)opts->weight_decay};
-  float *p = param->data, *m = exp_avg->data, *v = exp_avg_sq->data;
-  const float *g = grad->data;
-  int64_t done = 0;
-#ifdef __SSE2__
-  done = adam_sse(&k, p, g, m, v, param->numel);
-#endif
-  for (int64_t i = done; i < param->numel; i++) {
-    float d = g[i] + k.weight_decay * p[i];
-    m[i] += k.one_minus_beta1 * (d - m[i]);
-    v[i] = k.beta2 * v[i] + k.one_minus_beta2 * d * d;
-    p[i] -= k.step_size * m[i] / (sqrtf(v[i]) * k.inv_sqrt_bc2 + k.eps);
-  }
+  adam_job job = {.k = &k, .p = param->data, .g = grad->data, .m = exp_avg->data, .v = exp_avg_sq->data};
+  dl__nn_parallel_for(param->numel, MIN_ELEMENTS_PER_THREAD, adam_range, &job);
   return DL_OK;
 }

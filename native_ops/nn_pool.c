@@ -38,6 +38,34 @@ static int64_t window_argmax(const float *in, int64_t first, int64_t w, int kern
   return best;
 }
 
+/* Work below this many input elements per thread is not worth starting a thread. */
+enum { MIN_PLANE_ELEMENTS = 1 << 16 };
+
+/* One max-pool pass over planes (image channels), for the parallel loop. */
+typedef struct pool_job {
+  const float *x;
+  float *y;
+  int32_t *argmax;
+  int64_t h, w, oh, ow;
+  int kernel_h, kernel_w, stride_h, stride_w;
+} pool_job;
+
+static void pool_planes(void *ctx, int64_t begin, int64_t end) {
+  const pool_job *j = ctx;
+  for (int64_t plane = begin; plane < end; plane++) {
+    const float *in = j->x + plane * j->h * j->w;
+    float *out = j->y + plane * j->oh * j->ow;
+    int32_t *arg = j->argmax + plane * j->oh * j->ow;
+    for (int64_t oy = 0; oy < j->oh; oy++)
+      for (int64_t ox = 0; ox < j->ow; ox++) {
+        const int64_t at =
+            window_argmax(in, oy * j->stride_h * j->w + ox * j->stride_w, j->w, j->kernel_h, j->kernel_w);
+        *arg++ = (int32_t)at;
+        *out++ = in[at];
+      }
+  }
+}
+
 int dl_nn_maxpool2d_forward(const dl_tensor *x, dl_tensor *y, dl_tensor *argmax, int kernel_h, int kernel_w,
                             int stride_h, int stride_w, dl_error *err) {
   int rc = dl__nn_expect(x, "x", DL_F32, 4, err);
@@ -58,18 +86,18 @@ int dl_nn_maxpool2d_forward(const dl_tensor *x, dl_tensor *y, dl_tensor *argmax,
   if ((rc = dl__nn_expect_shape(y, "y", DL_F32, 4, want, err)) < 0) return rc;
   if ((rc = dl__nn_expect_shape(argmax, "argmax", DL_I32, 4, want, err)) < 0) return rc;
 
-  const float *px = x->data;
-  float *py = y->data;
-  int32_t *pa = argmax->data;
-  for (int64_t plane = 0; plane < n * c; plane++) {
-    const float *in = px + plane * h * w;
-    for (int64_t oy = 0; oy < oh; oy++)
-      for (int64_t ox = 0; ox < ow; ox++) {
-        const int64_t first = oy * stride_h * w + ox * stride_w;
-        *pa++ = (int32_t)window_argmax(in, first, w, kernel_h, kernel_w);
-        *py++ = in[pa[-1]];
-      }
-  }
+  pool_job job = {.x = x->data,
+                  .y = y->data,
+                  .argmax = argmax->data,
+                  .h = h,
+                  .w = w,
+                  .oh = oh,
+                  .ow = ow,
+                  .kernel_h = kernel_h,
+                  .kernel_w = kernel_w,
+                  .stride_h = stride_h,
+                  .stride_w = stride_w};
+  dl__nn_parallel_for(n * c, MIN_PLANE_ELEMENTS / (h * w + 1) + 1, pool_planes, &job);
   return DL_OK;
 }
 

@@ -141,6 +141,41 @@ static void test_relu_in_place(void **state) {
   dl_tensor_release(x);
 }
 
+/* Large enough that ReLU and max-pool split the work over threads: every
+ * element must still follow the definition. */
+static void test_large_inputs_match_the_definition(void **state) {
+  uint64_t s = 21;
+  int64_t shape[4] = {4, 16, 64, 63}, pooled[4] = {4, 16, 21, 31};
+  dl_tensor *x = make_f32(4, shape, NULL), *y = make_like(x), *g = make_like(x), *gx = make_like(x);
+  fill_uniform(x, &s, -1, 1);
+  fill_uniform(g, &s, -1, 1);
+  assert_int_equal(dl_nn_relu_forward(x, y, NULL), DL_OK);
+  assert_int_equal(dl_nn_relu_backward(x, g, gx, NULL), DL_OK);
+  for (int64_t i = 0; i < x->numel; i++) {
+    const float v = f32(x)[i];
+    if (f32(y)[i] != (v > 0 ? v : 0) || f32(gx)[i] != (v > 0 ? f32(g)[i] : 0))
+      fail_msg("relu at %lld: x %g -> y %g, grad %g", (long long)i, v, f32(y)[i], f32(gx)[i]);
+  }
+  /* 3x2 windows, stride (3, 2): the last row and column of each plane are left out */
+  dl_tensor *py = make_f32(4, pooled, NULL), *arg = make(DL_I32, 4, pooled);
+  assert_int_equal(dl_nn_maxpool2d_forward(x, py, arg, 3, 2, 3, 2, NULL), DL_OK);
+  for (int64_t plane = 0; plane < 4 * 16; plane++)
+    for (int64_t oy = 0; oy < 21; oy++)
+      for (int64_t ox = 0; ox < 31; ox++) {
+        const float *in = f32(x) + plane * 64 * 63;
+        int64_t best = oy * 3 * 63 + ox * 2;
+        for (int64_t ky = 0; ky < 3; ky++)
+          for (int64_t kx = 0; kx < 2; kx++)
+            if (in[(oy * 3 + ky) * 63 + ox * 2 + kx] > in[best]) best = (oy * 3 + ky) * 63 + ox * 2 + kx;
+        const int64_t at = (plane * 21 + oy) * 31 + ox;
+        if (((int32_t *)arg->data)[at] != best || f32(py)[at] != in[best])
+          fail_msg("maxpool plane %lld (%lld, %lld): argmax %d, expected %lld", (long long)plane,
+                   (long long)oy, (long long)ox, ((int32_t *)arg->data)[at], (long long)best);
+      }
+  dl_tensor *all[] = {x, y, g, gx, py, arg};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) dl_tensor_release(all[i]);
+}
+
 static void test_dropout_statistics_and_seed(void **state) {
   int64_t shape[2] = {200, 500};
   dl_tensor *x = make_f32(2, shape, NULL), *y = make_like(x), *y2 = make_like(x);
@@ -301,6 +336,7 @@ int main(void) {
       cmocka_unit_test(test_conv2d_backward_across_chunks),
       cmocka_unit_test(test_maxpool2d_ties_and_nan),
       cmocka_unit_test(test_relu_in_place),
+      cmocka_unit_test(test_large_inputs_match_the_definition),
       cmocka_unit_test(test_dropout_statistics_and_seed),
       cmocka_unit_test(test_fill_uniform),
       cmocka_unit_test(test_cross_entropy_by_hand),

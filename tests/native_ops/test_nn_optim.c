@@ -86,23 +86,30 @@ static void test_adam_three_steps(void **state) {
            ADAM_WD);
 }
 
-/* Seven elements: the first four take the vector path, the last three the
- * scalar one; both must give the reference values, bit for bit alike. */
-static void test_adam_vector_and_scalar_paths_agree(void **state) {
-  int64_t shape[1] = {7};
+/* Repeats of the four reference elements, n of them: vector lanes, the
+ * scalar tail and (for large n) several threads must all give the reference
+ * values, bit for bit alike. */
+static void check_adam_repeated(int64_t n) {
+  int64_t shape[1] = {n};
   dl_tensor *p = make_f32(1, shape, NULL), *g = make_f32(1, shape, NULL);
   dl_tensor *m = make_f32(1, shape, NULL), *v = make_f32(1, shape, NULL);
-  for (int i = 0; i < 7; i++) f32(p)[i] = P0[i % 4];
+  for (int64_t i = 0; i < n; i++) f32(p)[i] = P0[i % 4];
   dl_nn_adam_opts opts = {.lr = 0.05, .beta1 = 0.8, .beta2 = 0.99, .eps = 1e-3, .weight_decay = 0.1};
   for (int step = 1; step <= 3; step++) {
-    for (int i = 0; i < 7; i++) f32(g)[i] = GRADS[step - 1][i % 4];
+    for (int64_t i = 0; i < n; i++) f32(g)[i] = GRADS[step - 1][i % 4];
     assert_int_equal(dl_nn_adam_step(p, g, m, v, &opts, step, NULL), DL_OK);
   }
-  for (int i = 0; i < 7; i++) {
-    assert_float_equal(f32(p)[i], ADAM_WD[i % 4], 2e-6 * (1 + fabsf(ADAM_WD[i % 4])));
-    if (i >= 4) assert_memory_equal(&f32(p)[i], &f32(p)[i - 4], sizeof(float));
-  }
+  for (int i = 0; i < 4; i++) assert_float_equal(f32(p)[i], ADAM_WD[i], 2e-6 * (1 + fabsf(ADAM_WD[i])));
+  for (int64_t i = 4; i < n; i++)
+    if (memcmp(&f32(p)[i], &f32(p)[i % 4], sizeof(float)) != 0)
+      fail_msg("element %lld: %.9g differs from element %lld: %.9g", (long long)i, f32(p)[i],
+               (long long)(i % 4), f32(p)[i % 4]);
   dl_tensor_release(p), dl_tensor_release(g), dl_tensor_release(m), dl_tensor_release(v);
+}
+
+static void test_adam_vector_scalar_and_threaded_paths_agree(void **state) {
+  check_adam_repeated(7);             /* 4 vector lanes, 3 scalar */
+  check_adam_repeated((1 << 18) + 3); /* split over threads at odd offsets */
 }
 
 static void test_optimizer_errors(void **state) {
@@ -144,7 +151,7 @@ int main(void) {
       cmocka_unit_test(test_sgd_three_steps),
       cmocka_unit_test(test_adam_first_step_by_hand),
       cmocka_unit_test(test_adam_three_steps),
-      cmocka_unit_test(test_adam_vector_and_scalar_paths_agree),
+      cmocka_unit_test(test_adam_vector_scalar_and_threaded_paths_agree),
       cmocka_unit_test(test_optimizer_errors),
   };
   return cmocka_run_group_tests_name("nn optimizers", tests, NULL, NULL);

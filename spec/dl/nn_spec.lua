@@ -96,6 +96,22 @@ describe('dl.nn layers', function()
     assert.same({ 0, 0 }, lin.bias.grad:totable())
   end)
 
+  it('skips the input gradient on request, with the same parameter gradients', function()
+    local model = nn.Sequential(nn.Flatten(), nn.Linear(8, 3), nn.ReLU(), nn.Linear(3, 2))
+    local x = tensor.from_table({ { { 1, -2, 3, 0.5 }, { 0.25, 2, -1, 4 } } }) -- 1x2x4
+    local g = tensor.from_table({ { 1, -1 } })
+    model:forward(x)
+    local gx = model:backward(x, g)
+    assert.same({ 1, 2, 4 }, gx:size())
+    local want = {}
+    for i, p in ipairs(model:parameters()) do want[i] = p.grad:clone() end
+    model:zero_grad()
+    model:forward(x)
+    assert.is_nil(model:backward(x, g, false))
+    for i, p in ipairs(model:parameters()) do assert.same(want[i]:totable(), p.grad:totable()) end
+    assert.is_nil(nn.Linear(2, 2):backward(tensor.new({ 1, 2 }), tensor.new({ 1, 2 }), false))
+  end)
+
   it('Dropout masks in training, passes through in eval, and reuses the mask in backward', function()
     local drop = nn.Dropout(0.25)
     local x = tensor.full({ 100, 100 }, 1)
@@ -231,7 +247,7 @@ describe('dl.nn end to end', function()
       local grad
       loss, grad = nn.cross_entropy(logits, labels)
       first = first or loss
-      model:backward(x, grad)
+      model:backward(x, grad, false)
       opt:step()
     end
     local _, predicted = model:forward(x):max(2)

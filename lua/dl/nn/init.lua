@@ -9,12 +9,12 @@
 ---     opt:zero_grad()
 ---     local logits = model:forward(x)
 ---     local loss, grad = nn.cross_entropy(logits, labels)
----     model:backward(x, grad)
+---     model:backward(x, grad, false)   -- false: x is data, no gradient for it
 ---     opt:step()
 ---     dl.safetensors.save('model.safetensors', model:state_dict())
 ---
---- Every layer has forward(x), backward(x, grad_out) -> grad_in (adding into parameter
---- grads), parameters(), zero_grad(), train()/eval(), state_dict()/load_state_dict();
+--- Every layer has forward(x), backward(x, grad_out [, input_grad]) -> grad_in (adding into
+--- parameter grads), parameters(), zero_grad(), train()/eval(), state_dict()/load_state_dict();
 --- see dl.nn.module. Misuse (a wrong shape, a missing argument) raises an error naming the
 --- layer.
 local layers = require 'dl.nn.layers'

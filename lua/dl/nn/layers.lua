@@ -93,11 +93,12 @@ end
 
 ---@param x dl.Tensor the input of the forward pass
 ---@param grad_out dl.Tensor [N, out_features]
----@return dl.Tensor grad_in [N, in_features]
-function Linear:backward(x, grad_out)
+---@param input_grad? boolean false skips grad_in (returns nil)
+---@return dl.Tensor? grad_in [N, in_features]
+function Linear:backward(x, grad_out, input_grad)
   x = linear_input(self, x)
   self:expect_tensor(grad_out, 'grad_out')
-  local grad_in = empty({ dim(x, 0), dim(x, 1) })
+  local grad_in = input_grad ~= false and empty({ dim(x, 0), dim(x, 1) }) or nil
   self:check(C.dl_nn_linear_backward(x, self.weight.data, grad_out:contiguous(), grad_in, self.weight.grad,
     self.bias and self.bias.grad, err))
   return grad_in
@@ -160,11 +161,12 @@ end
 
 ---@param x dl.Tensor the input of the forward pass
 ---@param grad_out dl.Tensor [N, out_channels, OH, OW]
----@return dl.Tensor grad_in [N, in_channels, H, W]
-function Conv2d:backward(x, grad_out)
+---@param input_grad? boolean false skips grad_in (returns nil)
+---@return dl.Tensor? grad_in [N, in_channels, H, W]
+function Conv2d:backward(x, grad_out, input_grad)
   x = image_input(self, x)
   self:expect_tensor(grad_out, 'grad_out')
-  local grad_in = empty(x:size())
+  local grad_in = input_grad ~= false and empty(x:size()) or nil
   self:check(C.dl_nn_conv2d_backward(x, self.weight.data, grad_out:contiguous(), grad_in, self.weight.grad,
     self.bias and self.bias.grad, self.stride_h, self.stride_w, self.pad_h, self.pad_w, err))
   return grad_in
@@ -195,10 +197,12 @@ end
 
 ---@param x dl.Tensor the input of the forward pass
 ---@param grad_out dl.Tensor x's shape
----@return dl.Tensor grad_in
-function ReLU:backward(x, grad_out)
+---@param input_grad? boolean false skips the work (returns nil)
+---@return dl.Tensor? grad_in
+function ReLU:backward(x, grad_out, input_grad)
   x = any_input(self, x)
   self:expect_tensor(grad_out, 'grad_out')
+  if input_grad == false then return nil end
   local grad_in = empty(x:size())
   self:check(C.dl_nn_relu_backward(x, grad_out:contiguous(), grad_in, err))
   return grad_in
@@ -241,11 +245,13 @@ end
 --- Routes grad_out to the maxima found by the latest forward.
 ---@param x dl.Tensor the input of the forward pass
 ---@param grad_out dl.Tensor [N, C, OH, OW]
----@return dl.Tensor grad_in [N, C, H, W]
-function MaxPool2d:backward(x, grad_out)
+---@param input_grad? boolean false skips the work (returns nil)
+---@return dl.Tensor? grad_in [N, C, H, W]
+function MaxPool2d:backward(x, grad_out, input_grad)
   x = image_input(self, x)
   self:expect_tensor(grad_out, 'grad_out')
   if not self._argmax then self:fail('backward called before forward') end
+  if input_grad == false then return nil end
   local grad_in = empty(x:size())
   self:check(C.dl_nn_maxpool2d_backward(grad_out:contiguous(), self._argmax, grad_in, err))
   return grad_in
@@ -270,10 +276,12 @@ end
 
 ---@param x dl.Tensor the input of the forward pass
 ---@param grad_out dl.Tensor [N, features]
----@return dl.Tensor grad_in x's shape
-function Flatten:backward(x, grad_out)
+---@param input_grad? boolean false skips the work (returns nil)
+---@return dl.Tensor? grad_in x's shape
+function Flatten:backward(x, grad_out, input_grad)
   self:expect_tensor(x, 'x')
   self:expect_tensor(grad_out, 'grad_out')
+  if input_grad == false then return nil end
   if grad_out:nelement() ~= x:nelement() then
     self:fail(format('grad_out has shape %s, expected %d elements like x (%s)', shape_str(grad_out),
       x:nelement(), shape_str(x)))
@@ -316,10 +324,12 @@ end
 
 ---@param x dl.Tensor the input of the forward pass
 ---@param grad_out dl.Tensor x's shape
----@return dl.Tensor grad_in
-function Dropout:backward(x, grad_out)
+---@param input_grad? boolean false skips the work (returns nil)
+---@return dl.Tensor? grad_in
+function Dropout:backward(x, grad_out, input_grad)
   self:expect_tensor(x, 'x')
   self:expect_tensor(grad_out, 'grad_out')
+  if input_grad == false then return nil end
   if not self.training then return grad_out end
   if not self._mask then self:fail('backward called before forward') end
   local grad_in = empty(grad_out:size())

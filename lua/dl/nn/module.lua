@@ -6,8 +6,9 @@
 --- self:add_module(name, layer); the rest (parameters, zero_grad, train, eval, state_dict,
 --- load_state_dict) then works over the whole tree. Layers implement
 ---   forward(x) -> y                    (also reachable as layer(x))
----   backward(x, grad_out) -> grad_in   (adds into the parameters' grads)
---- where backward uses what the latest forward saved (max-pool positions, dropout masks).
+---   backward(x, grad_out [, input_grad]) -> grad_in   (adds into the parameters' grads)
+--- where backward uses what the latest forward saved (max-pool positions, dropout masks),
+--- and input_grad = false skips grad_in (returns nil) when x needs no gradient.
 local tensor = require 'dl.tensor'
 local native = require 'dl.native'
 

@@ -62,17 +62,31 @@ function Sequential:forward(x)
 end
 
 --- Back-propagates grad_out through the layers of the latest forward, last to first,
---- adding into their parameters' grads.
+--- adding into their parameters' grads. With input_grad = false (x is data, not something
+--- to train), layers before the first one with parameters are skipped and that layer
+--- computes no input gradient: the first Linear or Conv2d saves a whole GEMM.
 ---@param x dl.Tensor the input of the forward pass
 ---@param grad_out dl.Tensor the gradient of the loss with respect to forward's output
----@return dl.Tensor grad_in the gradient with respect to x
-function Sequential:backward(x, grad_out)
+---@param input_grad? boolean default true
+---@return dl.Tensor? grad_in the gradient with respect to x (nil when input_grad is false)
+function Sequential:backward(x, grad_out, input_grad)
   local inputs = self._inputs
   if not inputs then error('Sequential: backward called before forward', 2) end
   if not rawequal(inputs[1], x) then error('Sequential: backward needs the x of the latest forward', 2) end
-  for i = #self.modules, 1, -1 do
-    grad_out = self.modules[i]:backward(inputs[i], grad_out)
+  local first = 1
+  if input_grad == false then
+    first = #self.modules + 1
+    for i, m in ipairs(self.modules) do
+      if #m:parameters() > 0 then
+        first = i
+        break
+      end
+    end
   end
+  for i = #self.modules, first, -1 do
+    grad_out = self.modules[i]:backward(inputs[i], grad_out, i > first or input_grad ~= false)
+  end
+  if input_grad == false then return nil end
   return grad_out
 end
 

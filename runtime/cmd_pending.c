@@ -9,7 +9,7 @@
 int rt_cmd_pending(const rt_args *args) {
   if (args->cmd->needs_adapter) {
     rt_session s;
-    int rc = rt_session_open(&s, args);
+    int rc = rt_session_open(&s, args, NULL);
     rt_session_close(&s);
     if (rc != 0) return rc;
   }

@@ -28,6 +28,17 @@ static const rt_option output_options[] = {
 };
 static const rt_option_group output_group = {"Output", output_options};
 
+static const rt_option item_options[] = {
+    {"dataset", 'd', RT_OPT_VALUE, "NAME|PATH", "items of this dataset (a name under DIR/datasets/, or a path)"},
+    {"filter", 'f', RT_OPT_LIST, "FILTER",
+     "only items passing it: dir=/train, name=*.jpg, label=cat, annotated=true|false, or dtlpy JSON (ANDed)"},
+    {"out", 'o', RT_OPT_VALUE, "DIR|-", "results of loose items: documents under DIR, or JSON Lines on stdout (-, the default)"},
+    {"resume", 0, RT_OPT_FLAG, NULL, "skip items that already hold this model's results"},
+    {"threads", 'j', RT_OPT_VALUE, "N", "worker threads preparing items (default: online cores)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group item_group = {"Items (a dataset, or files, folders and URLs as arguments)", item_options};
+
 static const rt_option home_options[] = {
     {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
     {NULL, 0, 0, NULL, NULL},
@@ -52,6 +63,7 @@ static const char *const requires_embed[] = {"load", "embed", NULL};
 static const char *const requires_train[] = {"load", "train", "save", NULL};
 
 static const rt_option_group *const adapter_groups[] = {&model_group, &config_group, &output_group, NULL};
+static const rt_option_group *const item_groups[] = {&item_group, &model_group, &config_group, &output_group, NULL};
 static const rt_option_group *const home_groups[] = {&home_group, NULL};
 static const rt_option_group *const no_groups[] = {NULL};
 static const rt_option_group *const import_groups[] = {&import_group, NULL};
@@ -60,22 +72,32 @@ static const rt_command cmd_predict = {
     .name = "predict",
     .usage = "ADAPTER.lua predict [options] [ITEM...]",
     .summary = "predict_items: run predict over a dataset or loose items and save the annotations",
+    .details =
+        "Items come from --dataset (with --filter) or from the arguments. Annotations of a\n"
+        "dataset are merged into its json/ documents: this model's previous annotations are\n"
+        "replaced, ground truth and other models' annotations are kept. A run folder under\n"
+        "DIR/runs/ keeps summary.json, failures.jsonl and log.txt. Ctrl-C finishes the current\n"
+        "batch and stops; --resume continues.",
     .needs_adapter = true,
     .requires = requires_predict,
-    .groups = adapter_groups,
+    .groups = item_groups,
     .max_positional = -1,
-    .run = rt_cmd_pending,
+    .run = rt_cmd_predict,
 };
 
 static const rt_command cmd_embed = {
     .name = "embed",
     .usage = "ADAPTER.lua embed [options] [ITEM...]",
     .summary = "embed_items: run embed over items and store the vectors in the model's feature set",
+    .details =
+        "Vectors go to DIR/feature_sets/<model>/ (vectors.f32, items.jsonl, meta.json): an item\n"
+        "embedded again replaces its row. Their length must equal configuration.embeddings_size;\n"
+        "when that is unset, the first batch fixes it. Query them with 'dlrun similar'.",
     .needs_adapter = true,
     .requires = requires_embed,
-    .groups = adapter_groups,
+    .groups = item_groups,
     .max_positional = -1,
-    .run = rt_cmd_pending,
+    .run = rt_cmd_embed,
 };
 
 static const rt_command cmd_train = {
@@ -94,7 +116,7 @@ static const rt_command cmd_evaluate = {
     .summary = "evaluate_model: predict over test items, compare to ground truth, write metrics and plots",
     .needs_adapter = true,
     .requires = requires_predict,
-    .groups = adapter_groups,
+    .groups = item_groups,
     .run = rt_cmd_pending,
 };
 

@@ -6,6 +6,8 @@
 
 int rt_cmd_test(const rt_args *args);
 int rt_cmd_load(const rt_args *args);
+int rt_cmd_predict(const rt_args *args);
+int rt_cmd_embed(const rt_args *args);
 int rt_cmd_run(const rt_args *args);
 int rt_cmd_dataset_import(const rt_args *args);
 

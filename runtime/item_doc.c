@@ -75,6 +75,55 @@ bool rt_item_doc_has_model(const json_t *doc, const char *model_name) {
   return false;
 }
 
+static int compare_keys(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* A copy of v whose objects list their keys in sorted order, at every depth:
+ * the bytes of a document then depend only on its content. */
+static json_t *sorted_copy(json_t *v) {
+  if (json_is_array(v)) {
+    json_t *out = json_array();
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) json_array_append_new(out, sorted_copy(x));
+    return out;
+  }
+  if (!json_is_object(v)) return json_incref(v);
+  size_t n = json_object_size(v), i = 0;
+  const char **keys = malloc((n ? n : 1) * sizeof *keys);
+  const char *k;
+  json_t *x;
+  json_object_foreach(v, k, x) keys[i++] = k;
+  qsort(keys, n, sizeof *keys, compare_keys);
+  json_t *out = json_object();
+  for (i = 0; i < n; i++) json_object_set_new(out, keys[i], sorted_copy(json_object_get(v, keys[i])));
+  free(keys);
+  return out;
+}
+
+/* An annotation in the platform's field order (id, type, label, attributes,
+ * coordinates, description, metadata), nested keys sorted, and empty
+ * attributes written as []. */
+static json_t *canonical_annotation(json_t *a, const char *id) {
+  static const char *const first[] = {"type", "label", "attributes", "coordinates", "description", "metadata"};
+  json_t *out = json_pack("{s:s}", "id", id);
+  for (size_t i = 0; i < sizeof first / sizeof first[0]; i++) {
+    json_t *v = json_object_get(a, first[i]);
+    if (!v) continue;
+    if (strcmp(first[i], "attributes") == 0 && json_is_object(v) && json_object_size(v) == 0)
+      json_object_set_new(out, "attributes", json_array());
+    else
+      json_object_set_new(out, first[i], sorted_copy(v));
+  }
+  json_t *rest = sorted_copy(a);
+  const char *k;
+  json_t *v;
+  json_object_foreach(rest, k, v) {
+    if (!json_object_get(out, k)) json_object_set(out, k, v);
+  }
+  json_decref(rest);
+  return out;
+}
+
 int rt_item_doc_replace_model(json_t *doc, const char *model_name, const char *item_id, json_t *fresh,
                               rt_error *err) {
   if (!json_is_array(fresh)) {
@@ -100,10 +149,7 @@ int rt_item_doc_replace_model(json_t *doc, const char *model_name, const char *i
       return n >= (int)sizeof key ? rt_fail(err, "item id '%s' is too long", item_id) : -1;
     }
     hex[24] = '\0'; /* ids are 24 hex digits, as the platform's */
-    /* put the id first, as the platform's documents do */
-    json_t *with_id = json_pack("{s:s}", "id", hex);
-    json_object_update(with_id, a);
-    json_array_append_new(anns, with_id);
+    json_array_append_new(anns, canonical_annotation(a, hex));
   }
   json_decref(fresh);
   return 0;

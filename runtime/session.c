@@ -1,4 +1,4 @@
-/* Opening an adapter command: host, adapter, store root, model, configuration. */
+/* Opening an adapter command: host, adapter, store, model entity, configuration. */
 #include "session.h"
 
 #include <lauxlib.h>
@@ -7,35 +7,91 @@
 #include <string.h>
 
 #include "adapter.h"
+#include "model_store.h"
 
 int rt_session_fail(const char *msg) {
   fprintf(stderr, "dlrun: %s\n", msg);
   return RT_EXIT_ERROR;
 }
 
-/* "name" or "name@v3" */
-static int parse_model_ref(rt_session *s, const char *ref, rt_error *err) {
-  const char *at = strrchr(ref, '@');
-  size_t len = at ? (size_t)(at - ref) : strlen(ref);
-  if (len == 0 || len >= sizeof s->model_name) return rt_fail(err, "--model '%s' needs a name (NAME or NAME@vN)", ref);
-  memcpy(s->model_name, ref, len);
-  s->model_name[len] = '\0';
-  s->model_version = 0;
-  if (at) {
-    char *end;
-    long v = (at[1] == 'v') ? strtol(at + 2, &end, 10) : 0;
-    if (at[1] != 'v' || end == at + 2 || *end || v < 1 || v > 1000000)
-      return rt_fail(err, "--model '%s': the version must look like @v3", ref);
-    s->model_version = (int)v;
+/* The names of a dataset's labels ({tag, color} objects or strings). Caller owns. */
+static json_t *dataset_label_names(const rt_dataset *ds) {
+  json_t *names = json_array();
+  size_t i;
+  json_t *l;
+  json_array_foreach(json_object_get(ds->info, "labels"), i, l) {
+    const char *name = json_is_string(l) ? json_string_value(l) : json_string_value(json_object_get(l, "tag"));
+    if (name) json_array_append_new(names, json_string(name));
+  }
+  return names;
+}
+
+/* Finds the model, or creates it from the adapter's defaults. */
+static int open_model(rt_session *s, const rt_dataset *ds, rt_error *err) {
+  lua_State *L = s->host->L;
+  rt_adapter_push(s->host);
+  if (rt_host_call(L, "dl.host", "model_defaults", 1, 1) != 0) {
+    rt_fail(err, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return -1;
+  }
+  json_error_t je;
+  json_t *d = json_loads(lua_tostring(L, -1), 0, &je);
+  lua_pop(L, 1);
+  if (!d) return rt_fail(err, "internal error: adapter defaults are not JSON: %s", je.text);
+  json_t *labels = json_object_get(d, "labels");
+  if (!json_is_array(labels) && ds) {
+    json_object_set_new(d, "labels", dataset_label_names(ds));
+    labels = json_object_get(d, "labels");
+  }
+  rt_model_defaults defaults = {
+      .name = s->model_name,
+      .labels = json_is_array(labels) ? labels : NULL,
+      .configuration = json_object_get(d, "configuration"),
+      .input_type = json_string_value(json_object_get(d, "inputType")),
+      .output_type = json_string_value(json_object_get(d, "outputType")),
+      .dataset_id = ds ? rt_dataset_id(ds) : NULL,
+  };
+  int created = 0;
+  int rc = rt_models_get_or_create(&s->store, &defaults, &s->model, &created, err);
+  json_decref(d);
+  if (rc == 0 && created && !rt_args_flag(s->args, "quiet"))
+    fprintf(stderr, "dlrun: created model '%s' (status created) in %s\n", s->model_name, s->store.base);
+  return rc;
+}
+
+static int configure(rt_session *s, rt_error *err) {
+  const char *const *overrides;
+  int n = rt_args_list(s->args, "config", &overrides);
+  char *entity = json_dumps(s->model, JSON_COMPACT);
+  if (!entity) return rt_fail(err, "out of memory");
+  int rc = rt_adapter_configure(s->host, entity, overrides, n, err);
+  free(entity);
+  return rc;
+}
+
+/* self.dataset = {id, name, labels} */
+static int set_dataset(rt_session *s, const rt_dataset *ds, rt_error *err) {
+  char *text = json_dumps(ds->info, JSON_COMPACT);
+  if (!text) return rt_fail(err, "out of memory");
+  lua_State *L = s->host->L;
+  rt_adapter_push(s->host);
+  lua_pushstring(L, text);
+  lua_pushstring(L, rt_dataset_name(ds));
+  free(text);
+  if (rt_host_call(L, "dl.host", "set_dataset", 3, 0) != 0) {
+    rt_fail(err, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return -1;
   }
   return 0;
 }
 
-int rt_session_open(rt_session *s, const rt_args *args) {
+int rt_session_open(rt_session *s, const rt_args *args, const rt_dataset *dataset) {
   memset(s, 0, sizeof *s);
   s->args = args;
   rt_error err;
-  char dir[PATH_MAX];
+  char dir[RT_PATH_MAX];
   snprintf(dir, sizeof dir, "%s", args->adapter);
   char *slash = strrchr(dir, '/');
   if (slash)
@@ -47,10 +103,19 @@ int rt_session_open(rt_session *s, const rt_args *args) {
   if (rt_adapter_load(s->host, args->adapter, args->cmd->name, args->cmd->requires, &err) < 0)
     return rt_session_fail(err.msg);
 
+  const char *const *overrides;
+  int n = rt_args_list(args, "config", &overrides);
+  for (int i = 0; i < n; i++) {
+    const char *eq = strchr(overrides[i], '=');
+    if (!eq || eq == overrides[i]) {
+      fprintf(stderr, "dlrun: --config '%s' must look like KEY=VALUE\n", overrides[i]);
+      return RT_EXIT_USAGE;
+    }
+  }
   const char *model = rt_args_value(args, "model");
   if (model) {
-    if (parse_model_ref(s, model, &err) < 0) {
-      fprintf(stderr, "dlrun: %s\n", err.msg);
+    if (rt_model_parse_ref(model, s->model_name, &s->model_version, &err) < 0) {
+      fprintf(stderr, "dlrun: --model: %s\n", err.msg);
       return RT_EXIT_USAGE;
     }
   } else {
@@ -61,23 +126,37 @@ int rt_session_open(rt_session *s, const rt_args *args) {
     lua_pop(L, 2);
   }
   if (rt_paths_init(&s->paths, rt_args_value(args, "home"), &err) < 0 ||
-      rt_paths_check_name("model name", s->model_name, &err) < 0)
+      rt_paths_check_name("model name", s->model_name, &err) < 0 ||
+      rt_store_open(&s->store, rt_args_value(args, "store"), &s->paths, &err) < 0 ||
+      open_model(s, dataset, &err) < 0 || configure(s, &err) < 0 ||
+      (dataset && set_dataset(s, dataset, &err) < 0))
     return rt_session_fail(err.msg);
+  return 0;
+}
 
-  const char *const *overrides;
-  int n = rt_args_list(args, "config", &overrides);
-  for (int i = 0; i < n; i++) {
-    const char *eq = strchr(overrides[i], '=');
-    if (!eq || eq == overrides[i]) {
-      fprintf(stderr, "dlrun: --config '%s' must look like KEY=VALUE\n", overrides[i]);
-      return RT_EXIT_USAGE;
-    }
-  }
-  if (rt_adapter_configure(s->host, NULL, overrides, n, &err) < 0) return rt_session_fail(err.msg);
+int rt_session_refresh_model(rt_session *s, rt_error *err) {
+  json_t *m;
+  if (rt_models_get(&s->store, s->model_name, &m, err) < 0) return -1;
+  json_decref(s->model);
+  s->model = m;
+  return configure(s, err);
+}
+
+int rt_session_load_model(rt_session *s) {
+  rt_error err;
+  if (rt_load_from_model(&s->store, &s->paths, s->model, s->model_version, rt_args_flag(s->args, "overwrite"),
+                         &s->loaded, &err) < 0)
+    return rt_session_fail(err.msg);
+  lua_State *L = s->host->L;
+  lua_pushstring(L, s->loaded.path);
+  lua_newtable(L);
+  if (rt_adapter_call(s->host, "load", 2, 0, &err) < 0) return rt_session_fail(err.msg);
   return 0;
 }
 
 void rt_session_close(rt_session *s) {
   rt_host_free(s->host);
   s->host = NULL;
+  json_decref(s->model);
+  s->model = NULL;
 }

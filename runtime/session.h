@@ -1,29 +1,47 @@
 /* session.h — what every adapter command does before its own work:
- * build the host, load and validate the adapter, resolve the store and the
- * model, and configure the adapter's `self`. */
+ * build the host, load and validate the adapter, open the store, find or
+ * create the model entity, and configure the adapter's `self`. */
 #ifndef RT_SESSION_H
 #define RT_SESSION_H
 
-#include <limits.h>
+#include <jansson.h>
 
 #include "cli.h"
+#include "dataset.h"
 #include "host.h"
+#include "load_from_model.h"
+#include "model_entity.h"
 #include "paths.h"
+#include "store_backend.h"
 
 typedef struct rt_session {
   const rt_args *args;
-  rt_host *host;              /* owned */
-  rt_paths paths;             /* the embedded store root and its layout */
-  char model_name[256];       /* --model NAME, else the adapter's name */
-  int model_version;          /* from NAME@vN; 0 = latest */
+  rt_host *host;                       /* owned */
+  rt_paths paths;                      /* the embedded store root and its layout */
+  rt_store store;                      /* where model entities and artifacts live (--store) */
+  char model_name[RT_MODEL_NAME_MAX];  /* --model NAME, else the adapter's name */
+  int model_version;                   /* from NAME@vN; 0 = latest */
+  json_t *model;                       /* owned: the model entity */
+  rt_loaded_model loaded;              /* after rt_session_load_model */
 } rt_session;
 
-/* Opens a session for args->cmd. On failure prints "dlrun: ..." to stderr and
- * returns the exit code to use (RT_EXIT_ERROR or RT_EXIT_USAGE); 0 on success. */
-int rt_session_open(rt_session *s, const rt_args *args);
+/* Opens a session for args->cmd. The dataset the command works on (may be
+ * NULL) gives a model created now its datasetId, and its labels when the
+ * adapter declares none; the adapter sees it as self.dataset. On failure
+ * prints "dlrun: ..." and returns the exit code to use (RT_EXIT_ERROR or
+ * RT_EXIT_USAGE); 0 on success. */
+int rt_session_open(rt_session *s, const rt_args *args, const rt_dataset *dataset);
 void rt_session_close(rt_session *s);
 
-/* Prints a failure of the session's command as "dlrun: <msg>" and returns RT_EXIT_ERROR. */
+/* load_from_model: the model's artifacts into its working copy, then
+ * A:load(local_path, opts). Prints and returns an exit code like open. */
+int rt_session_load_model(rt_session *s);
+
+/* Re-reads the model entity from the store (after a command changed it) and
+ * hands it to the adapter as self.model_entity. */
+int rt_session_refresh_model(rt_session *s, rt_error *err);
+
+/* Prints "dlrun: <msg>" and returns RT_EXIT_ERROR. */
 int rt_session_fail(const char *msg);
 
 #endif

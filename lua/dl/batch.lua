@@ -60,13 +60,15 @@ function M.new(items)
   return setmetatable({ n = #items, items = items, ok = ok, errors = errors }, BatchMT)
 end
 
---- Marks item i as failed in preparation.
+--- Marks item i as failed in preparation. Its input becomes false, except
+--- in a batch tensor, where its row stays (zero-filled) so that predict can
+--- run over the whole tensor; its result is ignored either way.
 ---@param b dl.Batch
 ---@param i integer
 ---@param message string
 function M.fail(b, i, message)
   b.ok[i], b.errors[i] = false, message
-  rawset(b, i, false)
+  if not rawget(b, 'tensor') then rawset(b, i, false) end
 end
 
 ------------------------------------------------------------ pipeline spec

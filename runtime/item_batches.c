@@ -1,0 +1,139 @@
+/* Items to Lua batch objects: native pipeline, prepare_item, or defaults. */
+#include "item_batches.h"
+
+#include <lauxlib.h>
+#include <string.h>
+
+#include "adapter.h"
+
+/* Copies the error on top of the stack into err and pops it. */
+static int lua_fail(lua_State *L, rt_error *err) {
+  rt_fail(err, "%s", lua_tostring(L, -1));
+  lua_pop(L, 1);
+  return -1;
+}
+
+int rt_batches_open(rt_batches *b, rt_host *h, rt_item_list *items, const size_t *order, size_t n, int threads,
+                    rt_error *err) {
+  memset(b, 0, sizeof *b);
+  b->host = h;
+  b->items = items;
+  b->order = order;
+  b->n = n;
+  lua_State *L = h->L;
+  /* dl.host.batch_plan(A, threads) -> mode, batch_size, pipeline spec (cdata) | nil, msg */
+  rt_adapter_push(h);
+  lua_pushinteger(L, threads);
+  if (rt_host_call(L, "dl.host", "batch_plan", 2, 3) != 0) return lua_fail(L, err);
+  if (lua_isnil(L, -3)) {
+    rt_fail(err, "%s", lua_tostring(L, -2));
+    lua_pop(L, 3);
+    return -1;
+  }
+  const char *mode = lua_tostring(L, -3);
+  b->mode = strcmp(mode, "pipeline") == 0 ? RT_PREP_PIPELINE
+            : strcmp(mode, "adapter") == 0 ? RT_PREP_ADAPTER
+                                           : RT_PREP_DEFAULT;
+  b->batch_size = (int)lua_tointeger(L, -2);
+  int rc = 0;
+  if (b->mode == RT_PREP_PIPELINE) {
+    const dl_pipeline_spec *spec = lua_topointer(L, -1); /* the cdata's payload, alive while on the stack */
+    dl_error e;
+    rc = dl_pipeline_new(&b->pipe, spec, &e);
+    for (size_t i = 0; rc == 0 && i < n; i++) rc = dl_pipeline_add_path(b->pipe, items->v[order[i]].local_path, &e);
+    if (rc == 0) rc = dl_pipeline_start(b->pipe, &e);
+    if (rc < 0) rc = rt_fail(err, "cannot start the item pipeline: %s", e.msg);
+  }
+  lua_pop(L, 3);
+  return rc;
+}
+
+/* Reads back the sizes the preparation learnt into the items. */
+static void collect_sizes(rt_batches *b, size_t first, int count) {
+  lua_State *L = b->host->L;
+  lua_getfield(L, -1, "items");
+  for (int i = 0; i < count; i++) {
+    rt_item *it = &b->items->v[b->order[first + (size_t)i]];
+    lua_rawgeti(L, -1, i + 1);
+    lua_getfield(L, -1, "width");
+    lua_getfield(L, -2, "height");
+    if (lua_isnumber(L, -2) && lua_isnumber(L, -1)) {
+      it->width = (long)lua_tonumber(L, -2);
+      it->height = (long)lua_tonumber(L, -1);
+    }
+    lua_pop(L, 3);
+  }
+  lua_pop(L, 1);
+}
+
+/* prepare_item for each item, through the traceback pcall; a failure marks
+ * only that item. The batch object is on top of the stack. */
+static int prepare_with_adapter(rt_batches *b, int count, rt_error *err) {
+  lua_State *L = b->host->L;
+  for (int i = 1; i <= count; i++) {
+    int batch_at = lua_gettop(L);
+    lua_getfield(L, batch_at, "items");
+    lua_rawgeti(L, -1, i);
+    lua_remove(L, -2);
+    rt_error e;
+    int ok = rt_adapter_call(b->host, "prepare_item", 1, 1, &e) == 0;
+    /* dl.host.set_input(batch, i, value) or dl.host.fail_input(batch, i, msg) */
+    if (!ok) lua_pushstring(L, e.msg);
+    lua_pushvalue(L, batch_at);
+    lua_insert(L, -2);
+    lua_pushinteger(L, i);
+    lua_insert(L, -2);
+    if (rt_host_call(L, "dl.host", ok ? "set_input" : "fail_input", 3, 0) != 0) return lua_fail(L, err);
+  }
+  return 0;
+}
+
+int rt_batches_next(rt_batches *b, size_t *first, int *count, rt_error *err) {
+  if (b->next >= b->n) return 1;
+  lua_State *L = b->host->L;
+  size_t start = b->next;
+  size_t left = b->n - start;
+  int n = left < (size_t)b->batch_size ? (int)left : b->batch_size;
+  if (b->mode == RT_PREP_PIPELINE) {
+    dl_error e;
+    if (dl_pipeline_next(b->pipe, &b->out, &e) < 0 || !b->out)
+      return rt_fail(err, "item pipeline: %s", b->out ? e.msg : "ended early");
+    n = b->out->n;
+  }
+  rt_items_push(L, b->items, b->order + start, (size_t)n);
+  int status;
+  switch (b->mode) {
+    case RT_PREP_PIPELINE:
+      lua_pushlightuserdata(L, b->out);
+      lua_insert(L, -2);
+      status = rt_host_call(L, "dl.host", "native_batch", 2, 1);
+      break;
+    case RT_PREP_ADAPTER:
+      status = rt_host_call(L, "dl.host", "new_batch", 1, 1);
+      if (status == 0 && prepare_with_adapter(b, n, err) < 0) {
+        lua_pop(L, 1);
+        return -1;
+      }
+      break;
+    default:
+      status = rt_host_call(L, "dl.host", "default_batch", 1, 1);
+      break;
+  }
+  if (status != 0) return lua_fail(L, err);
+  collect_sizes(b, start, n);
+  b->next = start + (size_t)n;
+  *first = start;
+  *count = n;
+  return 0;
+}
+
+void rt_batches_release(rt_batches *b) {
+  if (b->out) dl_pipeline_release(b->pipe, b->out, NULL);
+  b->out = NULL;
+}
+
+void rt_batches_close(rt_batches *b) {
+  rt_batches_release(b);
+  dl_pipeline_free(b->pipe);
+  b->pipe = NULL;
+}

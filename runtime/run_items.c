@@ -1,0 +1,163 @@
+/* The shared frame of predict, embed and evaluate. */
+#include "run_items.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapter.h"
+#include "signals.h"
+
+static int usage(const rt_args *args, const char *msg) { return rt_cli_usage_error(args->cmd, stderr, "%s", msg); }
+
+/* Lists the run's items and checks the output options against them. */
+static int list_items(rt_run_items *r, const rt_args *args, rt_error *err) {
+  const char *const *filters;
+  int nfilters = rt_args_list(args, "filter", &filters);
+  if (r->dataset_open) return rt_items_from_dataset(&r->items, &r->dataset, filters, nfilters, err);
+  if (nfilters > 0) return rt_fail(err, "--filter selects items of a dataset; give --dataset too");
+  const char *out = rt_args_value(args, "out");
+  char download[RT_PATH_MAX];
+  if (rt_paths_dir(&r->session.paths, RT_PLACE_TMP, download, err) < 0 ||
+      rt_fs_path(download, err, "%s/downloads-%d", download, (int)getpid()) < 0)
+    return -1;
+  bool stream = !out || strcmp(out, "-") == 0;
+  int rc = rt_items_from_args(&r->items, args->positional, args->npositional, stream ? NULL : out, download, err);
+  return rc;
+}
+
+int rt_run_items_open(rt_run_items *r, const rt_args *args, const char *command, rt_item_done_fn done) {
+  memset(r, 0, sizeof *r);
+  r->command = command;
+  const char *dataset = rt_args_value(args, "dataset");
+  const char *out = rt_args_value(args, "out");
+  if (dataset && args->npositional > 0) return usage(args, "give either --dataset or items (files, folders, URLs), not both");
+  if (!dataset && args->npositional == 0)
+    return usage(args, "nothing to run on: give --dataset NAME or items (files, folders, URLs)");
+  if (dataset && out) return usage(args, "--out is for loose items; a dataset's results go into its json/ folder");
+  if (rt_args_flag(args, "resume") && !dataset && (!out || strcmp(out, "-") == 0))
+    return usage(args, "--resume needs a dataset or --out DIR (a stream has nothing to resume from)");
+  int threads = 0;
+  const char *t = rt_args_value(args, "threads");
+  if (t) {
+    char *end;
+    long v = strtol(t, &end, 10);
+    if (end == t || *end || v < 1 || v > 256) return usage(args, "--threads must be a number from 1 to 256");
+    threads = (int)v;
+  }
+
+  rt_error err;
+  /* A model created now records the dataset's id: open the dataset first. */
+  if (dataset) {
+    rt_paths paths;
+    if (rt_paths_init(&paths, rt_args_value(args, "home"), &err) < 0 ||
+        rt_dataset_open(&r->dataset, &paths, dataset, &err) < 0)
+      return rt_session_fail(err.msg);
+    r->dataset_open = true;
+  }
+  int rc = rt_session_open(&r->session, args, r->dataset_open ? &r->dataset : NULL);
+  r->session_open = true;
+  if (rc != 0) return rt_run_items_close(r, rc);
+  if (list_items(r, args, &err) < 0) return rt_run_items_close(r, rt_session_fail(err.msg));
+  if (r->items.n == 0) return rt_run_items_close(r, rt_session_fail("no items match (check --dataset and --filter)"));
+
+  rc = rt_session_load_model(&r->session);
+  if (rc != 0) return rt_run_items_close(r, rc);
+  if (rt_run_open(&r->run, &r->session.paths, command, r->session.model_name, &err) < 0)
+    return rt_run_items_close(r, rt_session_fail(err.msg));
+  r->run_open = true;
+
+  r->order = malloc((r->items.n ? r->items.n : 1) * sizeof *r->order);
+  if (!r->order) return rt_run_items_close(r, rt_session_fail("out of memory"));
+  bool resume = rt_args_flag(args, "resume");
+  for (size_t i = 0; i < r->items.n; i++) {
+    if (resume && done && done(r, &r->items.v[i]))
+      r->run.skipped++;
+    else
+      r->order[r->n++] = i;
+  }
+
+  /* self.log writes into the run folder too */
+  lua_State *L = r->session.host->L;
+  rt_adapter_push(r->session.host);
+  char log_path[RT_PATH_MAX];
+  snprintf(log_path, sizeof log_path, "%s/log.txt", r->run.dir);
+  lua_pushstring(L, log_path);
+  if (rt_host_call(L, "dl.host", "attach_log", 2, 0) != 0) return rt_run_items_close(r, rt_session_fail(lua_tostring(L, -1)));
+
+  if (rt_batches_open(&r->batches, r->session.host, &r->items, r->order, r->n, threads, &err) < 0)
+    return rt_run_items_close(r, rt_session_fail(err.msg));
+  r->batches_open = true;
+  rt_signals_install();
+  rt_progress_start(&r->progress, command, (long)r->n, rt_args_flag(args, "quiet"));
+  return 0;
+}
+
+rt_item *rt_run_items_item(rt_run_items *r, size_t pos) { return &r->items.v[r->order[pos]]; }
+
+void rt_run_items_fail(rt_run_items *r, const rt_item *it, const char *stage, const char *message) {
+  rt_run_failure(&r->run, it->id, it->filename, stage, message);
+}
+
+/* batch.ok[i] and batch.errors[i] of the batch at batch_at. */
+static bool batch_ok(lua_State *L, int batch_at, int i, const char **error) {
+  lua_getfield(L, batch_at, "ok");
+  lua_rawgeti(L, -1, i);
+  bool ok = lua_toboolean(L, -1);
+  lua_pop(L, 2);
+  if (!ok && error) {
+    lua_getfield(L, batch_at, "errors");
+    lua_rawgeti(L, -1, i);
+    /* the string stays alive in the batch table while the batch is on the stack */
+    *error = lua_isstring(L, -1) ? lua_tostring(L, -1) : "preparation failed";
+    lua_pop(L, 2);
+  }
+  return ok;
+}
+
+bool rt_run_items_prepare_failed(rt_run_items *r, int batch_at, int i, size_t first) {
+  const char *error = NULL;
+  if (batch_ok(r->session.host->L, batch_at, i, &error)) return false;
+  rt_run_items_fail(r, rt_run_items_item(r, first + (size_t)i - 1), "prepare", error);
+  return true;
+}
+
+void rt_run_items_fail_batch(rt_run_items *r, int batch_at, size_t first, int count, const char *stage,
+                             const char *message) {
+  const rt_item *a = rt_run_items_item(r, first), *b = rt_run_items_item(r, first + (size_t)count - 1);
+  fprintf(stderr, "%sdlrun: %s failed for the batch of %d items %s .. %s:\n%s\n", r->progress.tty ? "\r\033[K" : "",
+          stage, count, a->filename, b->filename, message);
+  for (int i = 1; i <= count; i++)
+    if (!rt_run_items_prepare_failed(r, batch_at, i, first))
+      rt_run_items_fail(r, rt_run_items_item(r, first + (size_t)i - 1), stage, message);
+}
+
+int rt_run_items_close(rt_run_items *r, int rc) {
+  if (r->batches_open) {
+    rt_progress_finish(&r->progress);
+    rt_batches_close(&r->batches);
+  }
+  int sig = rt_signals_stop_requested();
+  if (r->run_open) {
+    rt_error err;
+    int exit_code = rt_run_finish(&r->run, NULL, stderr, &err);
+    if (exit_code < 0) {
+      fprintf(stderr, "dlrun: %s\n", err.msg);
+      exit_code = RT_EXIT_ERROR;
+    }
+    if (rc == 0) rc = exit_code;
+    rt_run_close(&r->run);
+    if (sig && rc != RT_EXIT_ERROR) {
+      fprintf(stderr, "dlrun: interrupted; run the same command with --resume to finish the remaining items\n");
+      rc = 128 + sig;
+    }
+  }
+  if (r->session_open) rt_session_close(&r->session);
+  if (r->dataset_open) rt_dataset_close(&r->dataset);
+  rt_items_free(&r->items);
+  free(r->order);
+  r->order = NULL;
+  return rc;
+}

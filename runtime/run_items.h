@@ -1,0 +1,59 @@
+/* run_items.h — the frame shared by the commands that run the adapter over
+ * items (predict, embed, evaluate): session and model loading, the item
+ * list (a dataset with filters, or loose files), --resume, the run folder,
+ * progress, batches, failures, and the closing summary. */
+#ifndef RT_RUN_ITEMS_H
+#define RT_RUN_ITEMS_H
+
+#include <stdbool.h>
+
+#include "item_batches.h"
+#include "items.h"
+#include "progress.h"
+#include "run_report.h"
+#include "session.h"
+
+struct rt_run_items;
+
+/* For --resume: true when the item already holds this command's results. */
+typedef bool (*rt_item_done_fn)(struct rt_run_items *r, const rt_item *it);
+
+typedef struct rt_run_items {
+  const char *command;
+  rt_session session;
+  rt_run run;
+  rt_item_list items;
+  rt_dataset dataset;            /* the --dataset, when dataset_open */
+  size_t *order;                 /* positions in items of those to run; owned */
+  size_t n;
+  rt_batches batches;
+  rt_progress progress;
+  bool dataset_open, session_open, run_open, batches_open;
+} rt_run_items;
+
+/* Opens everything up to the first batch. `done` (may be NULL) decides
+ * --resume. Prints errors; returns 0, or the exit code to return. */
+int rt_run_items_open(rt_run_items *r, const rt_args *args, const char *command, rt_item_done_fn done);
+
+/* The item at position pos of the run order. */
+rt_item *rt_run_items_item(rt_run_items *r, size_t pos);
+
+/* Records one failed item in failures.jsonl and the counters. */
+void rt_run_items_fail(rt_run_items *r, const rt_item *it, const char *stage, const char *message);
+
+/* Fails the count items of a batch (at first) with one message, except
+ * those that already failed preparation (batch object at stack index
+ * batch_at), and prints the message once. */
+void rt_run_items_fail_batch(rt_run_items *r, int batch_at, size_t first, int count, const char *stage,
+                             const char *message);
+
+/* True when item i (1-based) of the batch at stack index batch_at failed
+ * preparation, and then records that failure (stage "prepare"): ask once
+ * per item. */
+bool rt_run_items_prepare_failed(rt_run_items *r, int batch_at, int i, size_t first);
+
+/* Ends the run: progress line, summary.json and the printed summary.
+ * rc is the command's status so far; returns the exit code. */
+int rt_run_items_close(rt_run_items *r, int rc);
+
+#endif

@@ -8,6 +8,7 @@
 #include "nn_internal.h"
 
 #include <cblas.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,17 +58,33 @@ static int check_geometry(const dl_tensor *x, const dl_tensor *weight, const dl_
   }
   g->oh = (g->h + 2 * g->ph - g->kh) / g->sh + 1;
   g->ow = (g->w + 2 * g->pw - g->kw) / g->sw + 1;
-  g->k = g->c * g->kh * g->kw;
-  g->p = g->oh * g->ow;
+  g->k = g->c * g->kh * g->kw; /* bounded by the weight's size */
+  if (__builtin_mul_overflow(g->oh, g->ow, &g->p))
+    return dl__fail(err, DL_E_TOO_LARGE, "conv2d: output plane %lldx%lld is too large", (long long)g->oh,
+                    (long long)g->ow);
   return dl__nn_expect_blas_dims("conv2d", g->o, g->p, g->k, err);
 }
 
 /* Samples per chunk: at least 1, at most n. */
 static int64_t chunk_samples(const conv_geom *g) {
-  int64_t per_sample = (g->k + g->o) * g->p;
+  int64_t per_sample = (g->k + g->o) * g->p; /* each factor fits an int, so no overflow */
   int64_t nc = per_sample > 0 ? CHUNK_FLOATS / per_sample : g->n;
   if (nc < 1) nc = 1;
   return nc < g->n ? nc : g->n;
+}
+
+/* Allocates the chunk's two work matrices, col [K, nc*P] and mat [O, nc*P].
+ * Caller frees both (also on failure, when they are NULL). */
+static int alloc_work(const conv_geom *g, int64_t nc, float **col, float **mat, dl_error *err) {
+  *col = *mat = NULL;
+  const int64_t floats = (g->k + g->o) * nc * g->p; /* nc > 1 only when this is at most CHUNK_FLOATS */
+  if (floats > PTRDIFF_MAX / (int64_t)sizeof(float))
+    return dl__fail(err, DL_E_TOO_LARGE, "conv2d: %lld floats of work space is too large", (long long)floats);
+  *col = malloc((size_t)(g->k * nc * g->p) * sizeof(float));
+  *mat = malloc((size_t)(g->o * nc * g->p) * sizeof(float));
+  if (!*col || !*mat)
+    return dl__fail(err, DL_E_NOMEM, "conv2d: cannot allocate %lld floats of work space", (long long)floats);
+  return DL_OK;
 }
 
 /* The output columns ox whose input column ox*sw - pw + kj lies in [0, w):
@@ -212,13 +229,11 @@ int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_t
 
   const int64_t nc_max = chunk_samples(&g);
   if ((rc = dl__nn_expect_blas_dims("conv2d", g.o, nc_max * g.p, g.k, err)) < 0) return rc;
-  float *col = malloc((size_t)(g.k * nc_max * g.p) * sizeof(float));
-  float *out = malloc((size_t)(g.o * nc_max * g.p) * sizeof(float));
-  if (!col || !out) {
+  float *col, *out;
+  if ((rc = alloc_work(&g, nc_max, &col, &out, err)) < 0) {
     free(col);
     free(out);
-    return dl__fail(err, DL_E_NOMEM, "conv2d: cannot allocate %lld floats of work space",
-                    (long long)((g.k + g.o) * nc_max * g.p));
+    return rc;
   }
   for (int64_t n0 = 0; n0 < g.n; n0 += nc_max) {
     const int64_t nc = g.n - n0 < nc_max ? g.n - n0 : nc_max, cols = nc * g.p;
@@ -256,13 +271,11 @@ int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
 
   const int64_t nc_max = chunk_samples(&g);
   if ((rc = dl__nn_expect_blas_dims("conv2d", g.o, nc_max * g.p, g.k, err)) < 0) return rc;
-  float *col = malloc((size_t)(g.k * nc_max * g.p) * sizeof(float));
-  float *dy = malloc((size_t)(g.o * nc_max * g.p) * sizeof(float));
-  if (!col || !dy) {
+  float *col, *dy;
+  if ((rc = alloc_work(&g, nc_max, &col, &dy, err)) < 0) {
     free(col);
     free(dy);
-    return dl__fail(err, DL_E_NOMEM, "conv2d: cannot allocate %lld floats of work space",
-                    (long long)((g.k + g.o) * nc_max * g.p));
+    return rc;
   }
   float *pgb = grad_bias ? grad_bias->data : NULL;
   for (int64_t n0 = 0; n0 < g.n; n0 += nc_max) {

@@ -306,6 +306,10 @@ static void test_bad_arguments(void **state) {
   assert_int_equal(dl_nn_conv2d_forward(xi, w, NULL, yc, 1, 1, 0, 0, &e), DL_E_SHAPE);
   /* padding 1 makes the 7x7 kernel fit exactly once */
   assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, 1, 1, &e), DL_OK);
+  /* Absurd padding is refused before any size computation can overflow. */
+  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, 2147483647, 2147483647, &e), DL_E_TOO_LARGE);
+  assert_non_null(strstr(e.msg, "too large"));
+  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, 100000, 100000, &e), DL_E_TOO_LARGE);
   int64_t cw3[4] = {3, 3, 3, 3};
   dl_tensor *w3 = make_f32(4, cw3, NULL);
   assert_int_equal(dl_nn_conv2d_forward(xi, w3, NULL, yc, 1, 1, 0, 0, &e), DL_E_SHAPE);

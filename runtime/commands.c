@@ -39,11 +39,6 @@ static const rt_option item_options[] = {
 };
 static const rt_option_group item_group = {"Items (a dataset, or files, folders and URLs as arguments)", item_options};
 
-static const rt_option home_options[] = {
-    {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
-    {NULL, 0, 0, NULL, NULL},
-};
-static const rt_option_group home_group = {"Store", home_options};
 
 static const rt_option import_options[] = {
     {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
@@ -64,7 +59,19 @@ static const char *const requires_train[] = {"load", "train", "save", NULL};
 
 static const rt_option_group *const adapter_groups[] = {&model_group, &config_group, &output_group, NULL};
 static const rt_option_group *const item_groups[] = {&item_group, &model_group, &config_group, &output_group, NULL};
-static const rt_option_group *const home_groups[] = {&home_group, NULL};
+static const rt_option store_options[] = {
+    {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
+    {"store", 0, RT_OPT_VALUE, "URL", "model store: file:///path or http(s)://host/prefix/ (default: DIR/store)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group store_group = {"Store", store_options};
+static const rt_option create_options[] = {
+    {"label", 'l', RT_OPT_LIST, "LABEL", "a label of the model, in order (repeat for each)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group create_group = {"Model", create_options};
+static const rt_option_group *const store_groups[] = {&store_group, NULL};
+static const rt_option_group *const create_groups[] = {&create_group, &store_group, NULL};
 static const rt_option_group *const no_groups[] = {NULL};
 static const rt_option_group *const import_groups[] = {&import_group, NULL};
 
@@ -184,13 +191,26 @@ static const rt_command cmd_new = {
     .run = rt_cmd_pending,
 };
 
+static const rt_option similar_options[] = {
+    {"model", 'm', RT_OPT_VALUE, "NAME", "the model whose feature set to search (required)"},
+    {"k", 'k', RT_OPT_VALUE, "N", "how many neighbours (default 10)"},
+    {"vector", 0, RT_OPT_VALUE, "FILE", "query with this vector: a JSON array, or raw float32"},
+    {"all", 0, RT_OPT_FLAG, NULL, "the neighbours of every vector, as JSON Lines"},
+    {"json", 0, RT_OPT_FLAG, NULL, "print JSON instead of a table"},
+    {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group similar_group = {"Options", similar_options};
+static const rt_option_group *const similar_groups[] = {&similar_group, NULL};
+
 static const rt_command cmd_similar = {
     .name = "similar",
-    .usage = "similar --model NAME ITEM [options]",
-    .summary = "top-k cosine neighbours of an item in the model's feature set",
-    .groups = home_groups,
+    .usage = "similar --model NAME (ITEM | --vector FILE | --all) [options]",
+    .summary = "top-k cosine neighbours in a model's feature set (after embed)",
+    .details = "ITEM is an item id or its remote path (/test/00001.png); the item itself is left out.",
+    .groups = similar_groups,
     .max_positional = 1,
-    .run = rt_cmd_pending,
+    .run = rt_cmd_similar,
 };
 
 static const rt_command cmd_dataset_import = {
@@ -213,38 +233,38 @@ static const rt_command cmd_model_list = {
     .name = "model list",
     .usage = "model list [options]",
     .summary = "list the models in the store",
-    .groups = home_groups,
-    .run = rt_cmd_pending,
+    .groups = store_groups,
+    .run = rt_cmd_model_list,
 };
 
 static const rt_command cmd_model_show = {
     .name = "model show",
     .usage = "model show NAME [options]",
     .summary = "print a model entity (model.json)",
-    .groups = home_groups,
+    .groups = store_groups,
     .min_positional = 1,
     .max_positional = 1,
-    .run = rt_cmd_pending,
+    .run = rt_cmd_model_show,
 };
 
 static const rt_command cmd_model_create = {
     .name = "model create",
     .usage = "model create NAME [options]",
     .summary = "create an empty model entity",
-    .groups = home_groups,
+    .groups = create_groups,
     .min_positional = 1,
     .max_positional = 1,
-    .run = rt_cmd_pending,
+    .run = rt_cmd_model_create,
 };
 
 static const rt_command cmd_model_delete = {
     .name = "model delete",
     .usage = "model delete NAME [options]",
     .summary = "delete a model entity, its artifacts and its working copy",
-    .groups = home_groups,
+    .groups = store_groups,
     .min_positional = 1,
     .max_positional = 1,
-    .run = rt_cmd_pending,
+    .run = rt_cmd_model_delete,
 };
 
 const rt_command *const rt_commands[] = {

@@ -106,6 +106,21 @@ static int build(const rt_store *s, const json_t *model, int version, const char
   return 0;
 }
 
+/* Where the record of what was loaded into a working copy lives: beside it,
+ * so the working copy itself holds only the model's files. */
+static int record_path(const rt_paths *p, const char *name, char *out, rt_error *err) {
+  char models[RT_PATH_MAX];
+  if (rt_paths_dir(p, RT_PLACE_MODELS, models, err) < 0) return -1;
+  return rt_fs_path(out, err, "%s/.%s.loaded.json", models, name);
+}
+
+int rt_forget_working_copy(const rt_paths *p, const char *name, rt_error *err) {
+  char work[RT_PATH_MAX], record[RT_PATH_MAX];
+  if (rt_paths_entry(p, RT_PLACE_MODELS, name, work, err) < 0 || record_path(p, name, record, err) < 0) return -1;
+  if (rt_fs_rm_rf(record, err) < 0) return -1;
+  return rt_fs_rm_rf(work, err);
+}
+
 int rt_load_from_model(const rt_store *s, const rt_paths *p, const json_t *model, int version, int overwrite,
                        rt_loaded_model *out, rt_error *err) {
   const char *name = rt_model_name(model);
@@ -125,9 +140,8 @@ int rt_load_from_model(const rt_store *s, const rt_paths *p, const json_t *model
 
   json_t *want = wanted_state(model, out->version, out->sha256, err);
   if (!want) return -1;
-  char models[RT_PATH_MAX], record[RT_PATH_MAX];
-  int rc = rt_paths_dir(p, RT_PLACE_MODELS, models, err);
-  if (rc == 0) rc = rt_fs_path(record, err, "%s/.%s.loaded.json", models, name);
+  char record[RT_PATH_MAX];
+  int rc = record_path(p, name, record, err);
   if (rc == 0 && !overwrite && rt_fs_is_dir(out->path)) {
     /* Up to date; or never saved, never loaded, and maybe holding files
      * the user put there: leave it as it is. */

@@ -34,4 +34,7 @@ typedef struct rt_loaded_model {
 int rt_load_from_model(const rt_store *s, const rt_paths *p, const json_t *model, int version, int overwrite,
                        rt_loaded_model *out, rt_error *err);
 
+/* Removes the working copy of model name and its record (model delete). */
+int rt_forget_working_copy(const rt_paths *p, const char *name, rt_error *err);
+
 #endif

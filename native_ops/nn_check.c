@@ -4,20 +4,6 @@
 #include <limits.h>
 #include <stdio.h>
 
-static const char *dtype_name(int dtype) {
-  switch (dtype) {
-    case DL_U8:
-      return "u8";
-    case DL_I32:
-      return "i32";
-    case DL_I64:
-      return "i64";
-    case DL_F32:
-      return "f32";
-  }
-  return "unknown";
-}
-
 /* Writes "[2, 3]" into buf (always NUL-terminated). */
 static void format_shape(char *buf, size_t size, int ndim, const int64_t *shape) {
   size_t used = (size_t)snprintf(buf, size, "[");

@@ -17,8 +17,8 @@ int dl__nn_expect(const dl_tensor *t, const char *name, int dtype, int ndim, dl_
   int rc = dl_tensor_check(t, err);
   if (rc < 0) return rc;
   if (t->dtype != dtype)
-    return dl__fail(err, DL_E_DTYPE, "%s has dtype %s, expected %s", name, dtype_name(t->dtype),
-                    dtype_name(dtype));
+    return dl__fail(err, DL_E_DTYPE, "%s has dtype %s, expected %s", name, dl_dtype_name(t->dtype),
+                    dl_dtype_name(dtype));
   if (ndim >= 0 && t->ndim != ndim) {
     char got[128];
     format_shape(got, sizeof got, t->ndim, t->shape);

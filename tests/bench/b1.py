@@ -40,7 +40,15 @@ def columns(args, cores):
         ('dtlpy', 'dtlpy-style Python (16 threads)', py + ['dtlpy', args.list, passes]),
         ('draft', 'PIL + Image.draft (16 threads)', py + ['draft', args.list, passes]),
         ('torchvision', 'torchvision DataLoader (%d workers)' % cores, py + ['torchvision', args.list, passes]),
+        # Diagnostic, not a column of the table: dlrun on one worker thread,
+        # against the limit's one thread, separates the pipeline's overhead
+        # from its parallel scaling (and is less sensitive to a busy machine).
+        ('dlrun_1thread', 'dlrun (dl.batch.pipeline, 1 thread)',
+         [args.dlrun, 'run', os.path.join(HERE, 'b1_dlrun.lua'), args.list, passes, '1']),
     ]
+
+
+DIAGNOSTICS = ('dlrun_1thread',)
 
 
 def measure(key, cmd):
@@ -138,15 +146,25 @@ def main():
                 return 1
         sys.stderr.write('b1: round %d/%d: %s\n' % (rep + 1, args.reps, '  '.join(
             '%s %.0f' % (k, results[k][-1]['images_per_s']) for k, _, _ in cols)))
+        sys.stderr.flush()
     info['machine']['loadavg_end'] = list(os.getloadavg())
 
     speed = {k: statistics.median(r['images_per_s'] for r in runs) for k, runs in results.items()}
+    limit_1thread = speed['limit']
     speed['limit'] *= cores  # one thread's rate, times the cores
     problems = check_outputs(results)
+    diag = {'dlrun_1thread_images_per_s': round(speed['dlrun_1thread'], 1),
+            'limit_1thread_images_per_s': round(limit_1thread, 1),
+            'overhead_ratio': round(speed['dlrun_1thread'] / limit_1thread, 3),
+            'scaling': round(speed['dlrun'] / speed['dlrun_1thread'], 3),
+            'dlrun_1thread_runs': [r['images_per_s'] for r in results['dlrun_1thread']]}
+    info['diagnostics'] = diag
 
     table = []
     out_cols = {}
     for key, label, _ in cols:
+        if key in DIAGNOSTICS:
+            continue
         ratio = speed['dlrun'] / speed[key]
         target = TARGETS.get(key)
         row = {'label': label, 'images_per_s': round(speed[key], 1),
@@ -172,6 +190,11 @@ def main():
     print('%s %s %s  %s' % ('-' * 40, '-' * 10, '-' * 13, '-' * 12))
     for label, ips, ratio, target in table:
         print('%-40s %10.1f %13s  %s' % (label, ips, ratio, target))
+    print()
+    print('diagnostics: on 1 thread dlrun makes %.1f images/s, %.2f x the limit\'s one thread (pipeline overhead);'
+          % (diag['dlrun_1thread_images_per_s'], diag['overhead_ratio']))
+    print('             %d threads / 1 thread = %.2f (parallel scaling; %d is perfect)'
+          % (cores, diag['scaling'], cores))
     la = info['machine']
     print()
     print('load average %.1f at start, %.1f at end (ratios are what counts on a busy machine)'

@@ -64,6 +64,14 @@ int rt_adapter_configure(rt_host *h, const char *entity_json, const char *const 
   return 0;
 }
 
+bool rt_adapter_defines(rt_host *h, const char *fn) {
+  rt_adapter_push(h);
+  lua_getfield(h->L, -1, fn);
+  bool yes = lua_isfunction(h->L, -1);
+  lua_pop(h->L, 2);
+  return yes;
+}
+
 int rt_adapter_call(rt_host *h, const char *fn, int nargs, int nresults, rt_error *err) {
   lua_State *L = h->L;
   rt_adapter_push(h);

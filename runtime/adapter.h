@@ -6,6 +6,8 @@
 #ifndef RT_ADAPTER_H
 #define RT_ADAPTER_H
 
+#include <stdbool.h>
+
 #include "host.h"
 
 /* Runs the adapter file and keeps the returned dl.Adapter in h->adapter_ref.
@@ -22,6 +24,9 @@ int rt_adapter_configure(rt_host *h, const char *entity_json, const char *const 
 
 /* Pushes the adapter table onto h's stack. */
 void rt_adapter_push(rt_host *h);
+
+/* True when the adapter defines the user function fn. */
+bool rt_adapter_defines(rt_host *h, const char *fn);
 
 /* Calls self:<fn>(...) with the nargs values on top of the stack, through
  * the traceback pcall. On error err holds "file:line: msg\nstack traceback..." */

@@ -145,10 +145,13 @@ static const rt_command cmd_save = {
     .name = "save",
     .usage = "ADAPTER.lua save [options]",
     .summary = "save_to_model: call save into a temp folder, pack it as a new artifact version",
+    .details =
+        "The model is loaded first (A:load, when defined), then A:save(tmpdir, opts) writes its\n"
+        "files; they become version N+1 (artifacts/vN+1.tar.gz) with its sha256 in model.json.",
     .needs_adapter = true,
     .requires = requires_save,
     .groups = adapter_groups,
-    .run = rt_cmd_pending,
+    .run = rt_cmd_save,
 };
 
 static const rt_command cmd_test = {

@@ -9,6 +9,7 @@ int rt_cmd_load(const rt_args *args);
 int rt_cmd_predict(const rt_args *args);
 int rt_cmd_embed(const rt_args *args);
 int rt_cmd_similar(const rt_args *args);
+int rt_cmd_save(const rt_args *args);
 int rt_cmd_model_list(const rt_args *args);
 int rt_cmd_model_show(const rt_args *args);
 int rt_cmd_model_create(const rt_args *args);

@@ -154,6 +154,22 @@ int rt_session_load_model(rt_session *s) {
   return 0;
 }
 
+int rt_session_save_model(rt_session *s, rt_saved_version *out) {
+  rt_error err;
+  char tmp[RT_PATH_MAX], dir[RT_PATH_MAX];
+  if (rt_paths_dir(&s->paths, RT_PLACE_TMP, tmp, &err) < 0 || rt_fs_path(dir, &err, "%s/save", tmp) < 0 ||
+      rt_fs_make_temp_dir(dir, dir, &err) < 0)
+    return rt_session_fail(err.msg);
+  lua_State *L = s->host->L;
+  lua_pushstring(L, dir);
+  lua_newtable(L);
+  int rc = rt_adapter_call(s->host, "save", 2, 0, &err) == 0 && rt_save_to_model(&s->store, &s->paths, s->model_name, dir, out, &err) == 0
+               ? 0
+               : rt_session_fail(err.msg);
+  rt_fs_rm_rf(dir, NULL);
+  return rc;
+}
+
 void rt_session_close(rt_session *s) {
   rt_host_free(s->host);
   s->host = NULL;

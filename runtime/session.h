@@ -12,6 +12,7 @@
 #include "load_from_model.h"
 #include "model_entity.h"
 #include "paths.h"
+#include "save_to_model.h"
 #include "store_backend.h"
 
 typedef struct rt_session {
@@ -36,6 +37,11 @@ void rt_session_close(rt_session *s);
 /* load_from_model: the model's artifacts into its working copy, then
  * A:load(local_path, opts). Prints and returns an exit code like open. */
 int rt_session_load_model(rt_session *s);
+
+/* save_to_model: A:save(tmpdir, opts) into a fresh scratch folder, then the
+ * folder is packed and uploaded as the model's next version (*out). Prints
+ * and returns an exit code like open. */
+int rt_session_save_model(rt_session *s, rt_saved_version *out);
 
 /* Re-reads the model entity from the store (after a command changed it) and
  * hands it to the adapter as self.model_entity. */

@@ -215,7 +215,9 @@ local function parse_entry(name, info)
     return nil, what .. ' has no data_offsets [begin, end]'
   end
   local begin, stop = offsets[1], offsets[2]
-  if stop < begin then return nil, format('%s: data_offsets [%d, %d) end before they begin', what, begin, stop) end
+  if stop < begin then
+    return nil, format('%s: data_offsets [%d, %d) end before they begin', what, begin, stop)
+  end
   if stop - begin ~= count * ELEMENT_SIZE[dtype] then
     return nil, format('%s: data_offsets [%d, %d) hold %d bytes, but %s %s needs %d', what, begin, stop,
       stop - begin, dtype, concat(shape, 'x'), count * ELEMENT_SIZE[dtype])
@@ -270,7 +272,8 @@ local function read_header(f, size)
       return nil, format('tensors %s and %s overlap', json_string(list[i - 1].name), json_string(e.name))
     end
     if e.begin > at then
-      return nil, format('tensor %s starts at byte %d, leaving a gap after byte %d', json_string(e.name), e.begin, at)
+      return nil, format('tensor %s starts at byte %d, leaving a gap after byte %d', json_string(e.name), e.begin,
+        at)
     end
     at = e.stop
   end

@@ -89,6 +89,7 @@ describe('dl.optim.Adam', function()
       "bad argument #1 to 'Adam' (betas[2] must be a number in [0, 1), got 1)")
     assert.has_error(function() optim.Adam { params = params(), eps = 'x' } end)
     local ps = { { data = tensor.new({ 2 }), grad = tensor.new({ 3 }) } }
-    assert.has_error(function() optim.Adam({ params = ps }):step() end, 'grad has shape [3], expected [2] (the shape of param)')
+    assert.has_error(function() optim.Adam({ params = ps }):step() end,
+      'grad has shape [3], expected [2] (the shape of param)')
   end)
 end)

@@ -111,7 +111,8 @@ describe('dl.safetensors', function()
     local good_header = '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}'
     local cases = {
       { 'a file shorter than the length field', 'abc', 'truncated: 3 bytes' },
-      { 'a header length beyond the file', u64(4096) .. '{}      ', 'header length 4096 is larger than the file (16 bytes)' },
+      { 'a header length beyond the file', u64(4096) .. '{}      ',
+        'header length 4096 is larger than the file (16 bytes)' },
       { 'a huge header length', u64(2 ^ 60) .. '{}      ', 'is over the 100000000-byte limit' },
       { 'truncated tensor data', crafted(good_header, ('\0'):rep(5)),
         'tensor "a": data_offsets [0, 8) run past the end of the data (5 bytes)' },

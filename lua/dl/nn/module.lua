@@ -12,7 +12,8 @@
 local tensor = require 'dl.tensor'
 local native = require 'dl.native'
 
-local error, type, ipairs, pairs, setmetatable, tostring, tonumber = error, type, ipairs, pairs, setmetatable, tostring, tonumber
+local error, type, ipairs, pairs, setmetatable, tostring, tonumber =
+  error, type, ipairs, pairs, setmetatable, tostring, tonumber
 local format, concat, sort = string.format, table.concat, table.sort
 local is_tensor = tensor.is_tensor
 
@@ -49,7 +50,8 @@ end
 ---@param class table from module.class
 ---@return dl.nn.Module
 function M.new(class)
-  return setmetatable({ training = true, _param_names = {}, _params = {}, _child_names = {}, _children = {} }, class)
+  local self = { training = true, _param_names = {}, _params = {}, _child_names = {}, _children = {} }
+  return setmetatable(self, class)
 end
 
 --- One line describing the layer (its class and configuration).

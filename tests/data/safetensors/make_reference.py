@@ -140,7 +140,8 @@ def main(argv):
         again = serialize(tensors, metadata)
         if again != blob:
             at = next((i for i, (a, b) in enumerate(zip(again, blob)) if a != b), min(len(again), len(blob)))
-            print("%s: differs from the reference layout at byte %d (%d vs %d bytes)" % (argv[2], at, len(blob), len(again)))
+            print("%s: differs from the reference layout at byte %d (%d vs %d bytes)"
+                  % (argv[2], at, len(blob), len(again)))
             print("  expected header: %s" % again[8 : 8 + struct.unpack("<Q", again[:8])[0]].decode("utf-8"))
             return 1
         print("%s: %d tensors, byte-identical to the reference layout" % (argv[2], len(tensors)))

@@ -74,17 +74,17 @@ end'
 
 test_missing_predict_names_what_the_adapter_defines() {
   write_adapter a.lua 'function A:load() end function A:train() end'
-  expect_exit 1 "$DLRUN" a.lua predict
+  expect_exit 1 "$DLRUN" a.lua predict x.png
   assert_contains "$OUT" "'predict' needs the user functions load, predict"
   assert_contains "$OUT" "does not define predict (it defines: load, train)"
 }
 
 test_adapter_must_return_a_dl_adapter() {
   echo 'return { predict = function() end }' >plain.lua
-  expect_exit 1 "$DLRUN" plain.lua predict
+  expect_exit 1 "$DLRUN" plain.lua predict x.png
   assert_contains "$OUT" "plain.lua must return a dl.Adapter, but it returned a plain table"
   echo 'local x = 1' >nothing.lua
-  expect_exit 1 "$DLRUN" nothing.lua predict
+  expect_exit 1 "$DLRUN" nothing.lua predict x.png
   assert_contains "$OUT" "returned nothing"
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -166,7 +167,9 @@ static int write_all(int fd, const void *data, size_t len, const char *name, rt_
 int rt_fs_open_temp(const char *path, char *tmp, rt_error *err) {
   char dir[RT_PATH_MAX];
   const char *base = split_path(path, dir);
-  if (rt_fs_path(tmp, err, "%s/.%s.tmp-XXXXXX", dir, base) < 0) return -1;
+  /* the writer's pid in the name lets rt_fs_remove_stale_temps tell a dead
+   * writer's leftovers from a file another live process is still writing */
+  if (rt_fs_path(tmp, err, "%s/.%s.tmp-%d-XXXXXX", dir, base, (int)getpid()) < 0) return -1;
   int fd = mkostemp(tmp, O_CLOEXEC);
   if (fd < 0) return rt_fail(err, "cannot create a temp file beside %s: %s", path, strerror(errno));
   if (fchmod(fd, 0644) < 0) {
@@ -272,7 +275,7 @@ int rt_fs_copy_file(const char *src, const char *dst, rt_error *err) {
 int rt_fs_make_temp_dir(const char *path, char *out, rt_error *err) {
   char dir[RT_PATH_MAX];
   const char *base = split_path(path, dir);
-  if (rt_fs_path(out, err, "%s/.%s.tmp-XXXXXX", dir, base) < 0) return -1;
+  if (rt_fs_path(out, err, "%s/.%s.tmp-%d-XXXXXX", dir, base, (int)getpid()) < 0) return -1;
   if (!mkdtemp(out))
     return rt_fail(err, "cannot create a temp directory beside %s: %s", path, strerror(errno));
   if (chmod(out, 0755) < 0) {
@@ -446,4 +449,32 @@ void rt_fs_batch_free(rt_fs_batch *b) {
   }
   free(b->v);
   free(b);
+}
+
+/* The pid in a temp name ".<name>.tmp-<pid>-XXXXXX", or 0 if it is none. */
+static long temp_owner(const char *leaf) {
+  const char *tag = leaf[0] == '.' ? strstr(leaf, ".tmp-") : NULL;
+  if (!tag) return 0;
+  char *end;
+  long pid = strtol(tag + 5, &end, 10);
+  return (pid > 0 && *end == '-' && strlen(end + 1) == 6) ? pid : 0;
+}
+
+int rt_fs_remove_stale_temps(const char *dir, long *removed, rt_error *err) {
+  *removed = 0;
+  if (!rt_fs_is_dir(dir)) return 0;
+  rt_strlist all = {0};
+  if (rt_fs_list_tree(dir, &all, err) < 0) return -1;
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < all.n; i++) {
+    const char *slash = strrchr(all.v[i], '/');
+    long pid = temp_owner(slash ? slash + 1 : all.v[i]);
+    if (!pid || (kill((pid_t)pid, 0) == 0 || errno == EPERM)) continue; /* not a temp, or its writer lives */
+    char path[RT_PATH_MAX];
+    rc = rt_fs_path(path, err, "%s/%s", dir, all.v[i]);
+    if (rc == 0) rc = rt_fs_rm_rf(path, err);
+    if (rc == 0) (*removed)++;
+  }
+  rt_strlist_free(&all);
+  return rc;
 }

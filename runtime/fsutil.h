@@ -9,7 +9,7 @@
  *   if (rt_fs_path(path, &err, "%s/model.json", dir) < 0 ||
  *       rt_fs_write_atomic(path, text, strlen(text), &err) < 0) ...
  *
- * Temp files are named ".<name>.tmp-XXXXXX" beside their target. */
+ * Temp files are named ".<name>.tmp-<pid>-XXXXXX" beside their target. */
 #ifndef RT_FSUTIL_H
 #define RT_FSUTIL_H
 
@@ -72,6 +72,11 @@ int rt_fs_list_files(const char *dir, rt_strlist *out, rt_error *err);
 /* Like rt_fs_list_files but lists every entry, directories and links
  * included, without following links. */
 int rt_fs_list_tree(const char *dir, rt_strlist *out, rt_error *err);
+
+/* Removes, anywhere under dir, the temp files and folders of writers that
+ * are no longer running (a killed process leaves them behind). *removed
+ * counts them. A missing dir is fine. */
+int rt_fs_remove_stale_temps(const char *dir, long *removed, rt_error *err);
 
 /* Many small atomic writes with one sync for all of them: each add writes a
  * temp file; commit makes them durable with a single syncfs, renames them

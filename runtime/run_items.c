@@ -63,6 +63,15 @@ int rt_run_items_open(rt_run_items *r, const rt_args *args, const char *command,
   if (list_items(r, args, &err) < 0) return rt_run_items_close(r, rt_session_fail(err.msg));
   if (r->items.n == 0) return rt_run_items_close(r, rt_session_fail("no items match (check --dataset and --filter)"));
 
+  /* A killed run leaves temp files beside the documents it was writing. */
+  char docs[RT_PATH_MAX];
+  long removed = 0;
+  if (r->dataset_open ? rt_fs_path(docs, &err, "%s/json", r->dataset.root) : rt_fs_path(docs, &err, "%s", out ? out : ""))
+    return rt_run_items_close(r, rt_session_fail(err.msg));
+  if (docs[0] && strcmp(docs, "-") != 0 && rt_fs_remove_stale_temps(docs, &removed, &err) < 0)
+    return rt_run_items_close(r, rt_session_fail(err.msg));
+  if (removed) fprintf(stderr, "dlrun: removed %ld temp files left by an interrupted run in %s\n", removed, docs);
+
   rc = rt_session_load_model(&r->session);
   if (rc != 0) return rt_run_items_close(r, rc);
   if (rt_run_open(&r->run, &r->session.paths, command, r->session.model_name, &err) < 0)

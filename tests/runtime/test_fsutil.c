@@ -325,6 +325,33 @@ static void test_batch_failure_and_free_leave_no_temps(void **state) {
   assert_int_equal(tmpdir_count_names(dir, ".tmp-"), 0);
 }
 
+/* Leftovers of a dead writer go; a live writer's temp and other files stay. */
+static void test_stale_temps_of_dead_writers_are_removed(void **state) {
+  const char *dir = *state;
+  char dead[RT_PATH_MAX], live[RT_PATH_MAX], plain[RT_PATH_MAX], dead_dir[RT_PATH_MAX];
+  rt_error err;
+  /* a pid above the kernel's pid_max cannot be running */
+  rt_fs_path(dead, &err, "%s/sub/.a.json.tmp-99999999-AbCdEf", dir);
+  rt_fs_path(dead_dir, &err, "%s/.model.tmp-99999999-XyZ123/inside", dir);
+  rt_fs_path(live, &err, "%s/.b.json.tmp-%d-AbCdEf", dir, (int)getpid());
+  rt_fs_path(plain, &err, "%s/.tmp-notes.txt", dir);
+  assert_int_equal(tmpdir_put(dead, "x"), 0);
+  assert_int_equal(tmpdir_put(dead_dir, "x"), 0);
+  assert_int_equal(tmpdir_put(live, "x"), 0);
+  assert_int_equal(tmpdir_put(plain, "x"), 0);
+  long removed;
+  assert_int_equal(rt_fs_remove_stale_temps(dir, &removed, &err), 0);
+  assert_int_equal(removed, 2);
+  assert_false(rt_fs_exists(dead));
+  assert_false(rt_fs_exists(dead_dir));
+  assert_true(rt_fs_exists(live));
+  assert_true(rt_fs_exists(plain));
+  char missing[RT_PATH_MAX];
+  rt_fs_path(missing, &err, "%s/none", dir);
+  assert_int_equal(rt_fs_remove_stale_temps(missing, &removed, &err), 0);
+  assert_int_equal(removed, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_path_too_long_is_an_error),
@@ -341,6 +368,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_replace_dir_swaps_trees, setup, teardown),
       cmocka_unit_test_setup_teardown(test_batch_publishes_only_on_commit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_batch_failure_and_free_leave_no_temps, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stale_temps_of_dead_writers_are_removed, setup, teardown),
   };
   return cmocka_run_group_tests_name("fsutil", tests, NULL, NULL);
 }

@@ -1,0 +1,335 @@
+# End-to-end tests of predict_items on real datasets and files.
+
+# A classifier whose answer is known from the item's name: /x/00007.png -> label 7 % 10.
+write_name_classifier() { # file [extra lua]
+  cat >"$1" <<LUA
+local dl = require 'dl'
+local A = dl.Adapter { name = 'namer', input = { size = { 28, 28 }, channels = 1 }, configuration = { batch_size = 8, shift = 0 } }
+function A:load() end
+function A:predict(batch)
+  local out = {}
+  for i = 1, batch.n do
+    local n = tonumber(batch.items[i].name:match('(%d+)')) or 0
+    out[i] = { dl.classification(self.labels[(n + self.configuration.shift) % 10 + 1], 0.75) }
+  end
+  return out
+end
+${2:-}
+return A
+LUA
+}
+
+import_small() { "$DLRUN" dataset import fashion-mnist fm --limit "${1:-12}" -q >/dev/null; }
+
+# Prints "label-of-model label-of-ground-truth count-of-model-annotations" per document.
+doc_summary() { # dataset json dir, model
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, os, sys
+root, model = sys.argv[1], sys.argv[2]
+for dirpath, _, files in sorted(os.walk(root)):
+    for f in sorted(files):
+        d = json.load(open(os.path.join(dirpath, f)))
+        mine = [a for a in d["annotations"] if a.get("metadata", {}).get("user", {}).get("model", {}).get("name") == model]
+        gt = [a for a in d["annotations"] if "model" not in a.get("metadata", {}).get("user", {})]
+        print(d["filename"], ",".join(a["label"] for a in mine), ",".join(a["label"] for a in gt), len(mine))
+PY
+}
+
+test_predict_on_a_dataset_saves_annotations_in_the_documents() {
+  import_small 12
+  write_name_classifier a.lua
+  expect_exit 0 "$DLRUN" a.lua predict --dataset fm --filter dir=/test
+  assert_contains "$OUT" "predict: 12 ok, 0 failed, 0 skipped"
+  local labels=("T-shirt/top" "Trouser" "Pullover" "Dress" "Coat" "Sandal" "Shirt" "Sneaker" "Bag" "Ankle boot")
+  local summary
+  summary=$(doc_summary "$DATALOOP_PATH/datasets/fm/json/test" namer)
+  for i in $(seq 1 12); do
+    assert_contains "$summary" "$(printf '/test/%05d.png' "$i") ${labels[$((i % 10))]} "
+  done
+  # only /test was predicted; ground truth stays in every document
+  assert_not_contains "$(doc_summary "$DATALOOP_PATH/datasets/fm/json/train" namer)" " 1"
+  /usr/bin/python3 - "$DATALOOP_PATH" <<'PY'
+import glob, json, sys
+home = sys.argv[1]
+doc = json.load(open(f"{home}/datasets/fm/json/test/00003.json"))
+ann = [a for a in doc["annotations"] if a["metadata"].get("user", {}).get("model")][0]
+model = json.load(open(f"{home}/store/models/namer/model.json"))
+assert ann["type"] == "class" and ann["metadata"]["user"]["model"] == {"confidence": 0.75, "model_id": model["id"], "name": "namer"}, ann
+assert ann["metadata"]["system"]["automated"] is True and len(ann["id"]) == 24
+run = glob.glob(f"{home}/runs/*-predict-namer")[0]
+s = json.load(open(f"{run}/summary.json"))
+assert (s["ok"], s["failed"], s["skipped"]) == (12, 0, 0), s
+assert open(f"{run}/failures.jsonl").read() == ""
+PY
+}
+
+test_rerun_replaces_this_models_annotations_and_keeps_the_rest() {
+  import_small 5
+  write_name_classifier a.lua
+  expect_exit 0 "$DLRUN" a.lua predict --dataset fm --filter dir=/test -q
+  expect_exit 0 "$DLRUN" a.lua predict --dataset fm --filter dir=/test --model other --config shift=3 -q
+  expect_exit 0 "$DLRUN" a.lua predict --dataset fm --filter dir=/test --config shift=1 -q
+  local mine others
+  mine=$(doc_summary "$DATALOOP_PATH/datasets/fm/json/test" namer)
+  others=$(doc_summary "$DATALOOP_PATH/datasets/fm/json/test" other)
+  # namer's annotations were replaced (shift 1 now), other's kept, ground truth kept
+  assert_contains "$mine" "/test/00001.png Pullover Ankle boot 1"
+  assert_contains "$mine" "/test/00002.png Dress Pullover 1"
+  assert_contains "$others" "/test/00001.png Coat Ankle boot 1"
+  /usr/bin/python3 - "$DATALOOP_PATH/datasets/fm/json/test/00001.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["annotations"]) == 3, d["annotations"]
+PY
+}
+
+test_rerun_writes_identical_bytes() {
+  import_small 4
+  write_name_classifier a.lua
+  expect_exit 0 "$DLRUN" a.lua predict --dataset fm --filter dir=/test -q
+  cp -r "$DATALOOP_PATH/datasets/fm/json" first
+  expect_exit 0 "$DLRUN" a.lua predict --dataset fm --filter dir=/test -q
+  diff -r first "$DATALOOP_PATH/datasets/fm/json" || fail "a re-run changed the documents"
+}
+
+test_loose_items_go_to_out_dir_or_stream() {
+  mkdir -p imgs/sub
+  /usr/bin/python3 - <<'PY'
+from PIL import Image
+for i, name in enumerate(["imgs/00001.png", "imgs/sub/00002.png", "imgs/00013.jpg"]):
+    Image.new("L", (30 + i, 20), 40 * i).save(name)
+PY
+  "$DLRUN" model create namer -l a -l b -l c -l d -l e -l f -l g -l h -l i -l j >/dev/null
+  write_name_classifier a.lua
+  expect_exit 0 "$DLRUN" a.lua predict imgs --out out -q
+  assert_file out/00001.json
+  assert_file out/sub/00002.json
+  assert_file out/00013.json
+  /usr/bin/python3 - <<'PY'
+import json
+d = json.load(open("out/sub/00002.json"))
+assert d["filename"] == "/sub/00002.png", d["filename"]
+assert d["metadata"]["system"]["width"] == 31 and d["metadata"]["system"]["height"] == 20, d["metadata"]
+assert [a["label"] for a in d["annotations"]] == ["c"]
+PY
+  OUT=$("$DLRUN" a.lua predict imgs/00001.png imgs/00013.jpg --out - -q 2>/dev/null)
+  [ "$(echo "$OUT" | wc -l)" -eq 2 ] || fail "expected two JSON lines, got: $OUT"
+  echo "$OUT" | /usr/bin/python3 -c '
+import json, sys
+lines = [json.loads(l) for l in sys.stdin]
+assert [l["filename"] for l in lines] == ["/00001.png", "/00013.jpg"], lines
+assert lines[1]["annotations"][0]["label"] == "d"
+'
+}
+
+test_loose_url_items_are_downloaded() {
+  local state="$T/http"
+  read -r NGINX_PORT _ < <(bash "$ROOT/tests/http/start.sh" "$state" $$)
+  trap 'bash "$ROOT/tests/http/stop.sh" "$state"' RETURN
+  /usr/bin/python3 -c 'from PIL import Image; Image.new("L", (9, 9), 7).save("'"$state"'/root/00004.png")'
+  "$DLRUN" model create namer -l a -l b -l c -l d -l e -l f -l g -l h -l i -l j >/dev/null
+  write_name_classifier a.lua
+  OUT=$("$DLRUN" a.lua predict "http://127.0.0.1:$NGINX_PORT/00004.png?x=1" -q 2>&1)
+  assert_contains "$OUT" '"filename":"/00004.png"'
+  assert_contains "$OUT" '"label":"e"'
+  expect_exit 1 "$DLRUN" a.lua predict "http://127.0.0.1:$NGINX_PORT/missing.png" -q
+  assert_contains "$OUT" "HTTP 404"
+}
+
+test_a_corrupt_image_in_the_middle_fails_only_that_item() {
+  import_small 6
+  local bad="$DATALOOP_PATH/datasets/fm/items/test/00003.png"
+  head -c 60 "$bad" >bad.png && mv bad.png "$bad"
+  write_name_classifier a.lua
+  expect_exit 3 "$DLRUN" a.lua predict --dataset fm --filter dir=/test
+  assert_contains "$OUT" "predict: 5 ok, 1 failed"
+  /usr/bin/python3 - "$DATALOOP_PATH" <<'PY'
+import glob, json, sys
+home = sys.argv[1]
+run = glob.glob(f"{home}/runs/*-predict-namer")[0]
+fails = [json.loads(l) for l in open(f"{run}/failures.jsonl")]
+assert len(fails) == 1 and fails[0]["filename"] == "/test/00003.png" and fails[0]["stage"] == "prepare", fails
+assert "00003.png" in fails[0]["message"], fails
+for i in (1, 2, 4, 5, 6):
+    d = json.load(open(f"{home}/datasets/fm/json/test/{i:05d}.json"))
+    assert any(a["metadata"].get("user", {}).get("model") for a in d["annotations"]), i
+d = json.load(open(f"{home}/datasets/fm/json/test/00003.json"))
+assert not any(a["metadata"].get("user", {}).get("model") for a in d["annotations"])
+PY
+}
+
+test_bad_results_fail_their_items_and_name_the_field() {
+  import_small 16
+  cat >bad.lua <<'LUA'
+local dl = require 'dl'
+local A = dl.Adapter { name = 'bad', input = { size = { 28, 28 }, channels = 1 }, configuration = { batch_size = 4 } }
+function A:load() end
+function A:predict(batch)
+  local first = tonumber(batch.items[1].name:match('(%d+)'))
+  if first == 5 then return {} end                       -- batch 2: wrong count
+  if first == 9 then error('model exploded on this batch') end -- batch 3: raises
+  local out = {}
+  for i = 1, batch.n do
+    local n = tonumber(batch.items[i].name:match('(%d+)'))
+    if n == 2 then out[i] = { dl.classification('x', 0 / 0) }
+    elseif n == 3 then out[i] = { { type = 'cuboid', label = 'x', confidence = 1 } }
+    else out[i] = { dl.classification('ok', 0.5) } end
+  end
+  return out
+end
+return A
+LUA
+  expect_exit 3 "$DLRUN" bad.lua predict --dataset fm --filter dir=/test
+  assert_contains "$OUT" "predict: 6 ok, 10 failed"
+  assert_contains "$OUT" "bad.lua:7: model exploded on this batch"
+  /usr/bin/python3 - "$DATALOOP_PATH" <<'PY'
+import glob, json, sys
+home = sys.argv[1]
+run = glob.glob(f"{home}/runs/*-predict-bad")[0]
+fails = {f["filename"]: f for f in map(json.loads, open(f"{run}/failures.jsonl"))}
+assert sorted(fails) == ["/test/%05d.png" % i for i in (2, 3, 5, 6, 7, 8, 9, 10, 11, 12)], sorted(fails)
+assert fails["/test/00002.png"]["stage"] == "validate"
+assert "item /test/00002.png: annotation 1 (class): field 'confidence'" in fails["/test/00002.png"]["message"]
+assert "NaN" in fails["/test/00002.png"]["message"]
+assert "field 'type' unknown annotation type 'cuboid'" in fails["/test/00003.png"]["message"]
+assert fails["/test/00005.png"]["stage"] == "validate"
+assert fails["/test/00005.png"]["message"] == "predict returned 0 results for a batch of 4 items"
+assert fails["/test/00010.png"]["stage"] == "predict" and "bad.lua:7: model exploded" in fails["/test/00010.png"]["message"]
+assert "stack traceback" in fails["/test/00010.png"]["message"]
+PY
+}
+
+test_resume_skips_items_that_have_this_models_annotations() {
+  import_small 10
+  write_name_classifier a.lua
+  expect_exit 0 "$DLRUN" a.lua predict --dataset fm --filter dir=/test --filter 'name=0000[1-4].png' -q
+  expect_exit 0 "$DLRUN" a.lua predict --dataset fm --filter dir=/test --resume
+  assert_contains "$OUT" "predict: 6 ok, 0 failed, 4 skipped"
+  expect_exit 2 "$DLRUN" a.lua predict x.png --resume
+  assert_contains "$OUT" "--resume needs a dataset or --out DIR"
+}
+
+# A slow adapter (a pause per batch) for interruption tests.
+write_slow_classifier() {
+  write_name_classifier "$1" '
+local predict = A.predict
+function A:predict(batch)
+  local t = os.clock() + 0.05
+  while os.clock() < t do end
+  return predict(self, batch)
+end'
+}
+
+predicted_count() { # dataset json folder
+  grep -l '"model_id"' -r "$1" 2>/dev/null | wc -l
+}
+
+test_kill_9_then_resume_ends_identical_to_an_uninterrupted_run() {
+  import_small 40
+  cp -r "$DATALOOP_PATH/datasets/fm" "$DATALOOP_PATH/datasets/fm2"
+  write_slow_classifier a.lua
+  "$DLRUN" a.lua predict --dataset fm -q >/dev/null 2>&1 &
+  local pid=$!
+  for _ in $(seq 200); do
+    [ "$(predicted_count "$DATALOOP_PATH/datasets/fm/json")" -ge 16 ] && break
+    sleep 0.02
+  done
+  kill -9 $pid
+  wait $pid 2>/dev/null || true
+  local done_before
+  done_before=$(predicted_count "$DATALOOP_PATH/datasets/fm/json")
+  [ "$done_before" -ge 16 ] && [ "$done_before" -lt 120 ] || fail "kill landed at $done_before of 120 items"
+  expect_exit 0 "$DLRUN" a.lua predict --dataset fm --resume -q
+  expect_exit 0 "$DLRUN" a.lua predict --dataset fm2 -q
+  diff -r "$DATALOOP_PATH/datasets/fm/json" "$DATALOOP_PATH/datasets/fm2/json" || fail "resumed run differs"
+  # no temp files left behind
+  [ -z "$(find "$DATALOOP_PATH/datasets/fm" -name '.*tmp*')" ] || fail "temp files left: $(find "$DATALOOP_PATH/datasets/fm" -name '.*tmp*')"
+}
+
+test_sigint_finishes_the_batch_and_exits_resumable() {
+  import_small 40
+  write_slow_classifier a.lua
+  "$DLRUN" a.lua predict --dataset fm >out.txt 2>&1 &
+  local pid=$!
+  for _ in $(seq 200); do
+    [ "$(predicted_count "$DATALOOP_PATH/datasets/fm/json")" -ge 8 ] && break
+    sleep 0.02
+  done
+  kill -INT $pid
+  local rc=0
+  wait $pid || rc=$?
+  assert_eq 130 "$rc" "exit code after SIGINT"
+  OUT=$(cat out.txt)
+  assert_contains "$OUT" "stopping after the current batch"
+  assert_contains "$OUT" "interrupted; run the same command with --resume"
+  local n
+  n=$(predicted_count "$DATALOOP_PATH/datasets/fm/json")
+  [ $((n % 8)) -eq 0 ] || fail "a whole number of batches of 8 should be saved, got $n"
+  expect_exit 0 "$DLRUN" a.lua predict --dataset fm --resume -q
+  assert_eq 120 "$(predicted_count "$DATALOOP_PATH/datasets/fm/json")" "items predicted after resume"
+}
+
+test_progress_prints_lines_when_not_a_terminal_and_quiet_silences_it() {
+  import_small 20
+  write_slow_classifier a.lua
+  OUT=$(DLRUN_PROGRESS_INTERVAL=0.02 "$DLRUN" a.lua predict --dataset fm --filter dir=/test 2>&1 >/dev/null)
+  assert_contains "$OUT" "predict: 8/20 items"
+  assert_contains "$OUT" "items/s, ETA"
+  OUT=$(DLRUN_PROGRESS_INTERVAL=0.02 "$DLRUN" a.lua predict --dataset fm --filter dir=/test --quiet 2>&1 >/dev/null)
+  assert_not_contains "$OUT" "items/s, ETA"
+}
+
+test_prepare_item_and_default_inputs() {
+  import_small 3
+  cat >p.lua <<'LUA'
+local dl = require 'dl'
+local A = dl.Adapter { name = 'prep' }
+function A:load() end
+function A:prepare_item(item)
+  if item.name == '00002.png' then error('cannot prepare ' .. item.name) end
+  return dl.image.load(item.local_path):size()
+end
+function A:predict(batch)
+  local out = {}
+  for i = 1, batch.n do
+    out[i] = batch.ok[i] and { dl.classification(string.format('%dx%d', batch[i][1], batch[i][2]), 1) } or {}
+  end
+  return out
+end
+return A
+LUA
+  expect_exit 3 "$DLRUN" p.lua predict --dataset fm --filter dir=/test
+  assert_contains "$OUT" "predict: 2 ok, 1 failed"
+  assert_contains "$(doc_summary "$DATALOOP_PATH/datasets/fm/json/test" prep)" "/test/00001.png 28x28 "
+  cat >d.lua <<'LUA'
+local dl = require 'dl'
+local A = dl.Adapter { name = 'plain' }
+function A:load() end
+function A:predict(batch)
+  local out = {}
+  for i = 1, batch.n do
+    local img = batch[i]
+    out[i] = { dl.classification(img:type() .. ':' .. table.concat(img:size(), 'x'), 1) }
+  end
+  return out
+end
+return A
+LUA
+  expect_exit 0 "$DLRUN" d.lua predict --dataset fm --filter dir=/test -q
+  assert_contains "$(doc_summary "$DATALOOP_PATH/datasets/fm/json/test" plain)" "/test/00003.png u8:28x28x1 "
+}
+
+test_usage_errors_of_predict() {
+  write_name_classifier a.lua
+  expect_exit 2 "$DLRUN" a.lua predict
+  assert_contains "$OUT" "nothing to run on"
+  expect_exit 2 "$DLRUN" a.lua predict x.png --dataset fm
+  expect_exit 1 "$DLRUN" a.lua predict --dataset nope
+  assert_contains "$OUT" "nope"
+  expect_exit 1 "$DLRUN" a.lua predict missing.png
+  assert_contains "$OUT" "missing.png: no such file or folder"
+  import_small 2
+  expect_exit 1 "$DLRUN" a.lua predict --dataset fm --filter 'size=3'
+  assert_contains "$OUT" "size=3"
+  expect_exit 2 "$DLRUN" a.lua predict --dataset fm --threads 0
+}

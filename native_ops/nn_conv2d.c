@@ -3,8 +3,9 @@
  * A chunk of nc samples unfolds into col[K, nc*P] (K = C*KH*KW input taps,
  * P = OH*OW output pixels), so the weight product is one large GEMM that
  * OpenBLAS spreads over its threads, instead of one small GEMM per sample.
- * The chunk keeps the work buffers near CHUNK_FLOATS; backward unfolds the
- * input again rather than keeping col alive between calls. */
+ * Chunks keep the work buffers near CHUNK_FLOATS. A caller that trains can
+ * keep col from forward and hand it to backward, which then skips unfolding
+ * the input again (the whole batch is one chunk then). */
 #include "nn_internal.h"
 
 #include <cblas.h>
@@ -73,18 +74,23 @@ static int64_t chunk_samples(const conv_geom *g) {
   return nc < g->n ? nc : g->n;
 }
 
-/* Allocates the chunk's two work matrices, col [K, nc*P] and mat [O, nc*P].
- * Caller frees both (also on failure, when they are NULL). */
-static int alloc_work(const conv_geom *g, int64_t nc, float **col, float **mat, dl_error *err) {
-  *col = *mat = NULL;
-  const int64_t floats = (g->k + g->o) * nc * g->p; /* nc > 1 only when this is at most CHUNK_FLOATS */
-  if (floats > PTRDIFF_MAX / (int64_t)sizeof(float))
-    return dl__fail(err, DL_E_TOO_LARGE, "conv2d: %lld floats of work space is too large", (long long)floats);
-  *col = malloc((size_t)(g->k * nc * g->p) * sizeof(float));
-  *mat = malloc((size_t)(g->o * nc * g->p) * sizeof(float));
-  if (!*col || !*mat)
-    return dl__fail(err, DL_E_NOMEM, "conv2d: cannot allocate %lld floats of work space", (long long)floats);
+/* *out = a work buffer of count floats (NULL on failure). Caller frees it. */
+static int alloc_floats(int64_t count, float **out, dl_error *err) {
+  *out = NULL;
+  if (count > PTRDIFF_MAX / (int64_t)sizeof(float))
+    return dl__fail(err, DL_E_TOO_LARGE, "conv2d: %lld floats of work space is too large", (long long)count);
+  *out = malloc((size_t)count * sizeof(float));
+  if (!*out)
+    return dl__fail(err, DL_E_NOMEM, "conv2d: cannot allocate %lld floats of work space", (long long)count);
   return DL_OK;
+}
+
+/* Checks the caller's col tensor: f32 [K, N*P], contiguous. */
+static int check_col(const dl_tensor *col, const conv_geom *g, dl_error *err) {
+  int64_t want[2] = {g->k, g->n * g->p};
+  int rc = dl__nn_expect_shape(col, "col", DL_F32, 2, want, err);
+  if (rc < 0) return rc;
+  return dl__nn_expect_blas_dims("conv2d", g->o, g->n * g->p, g->k, err);
 }
 
 /* The output columns ox whose input column ox*sw - pw + kj lies in [0, w):
@@ -219,20 +225,22 @@ static float sum_floats(const float *x, int64_t n) {
 }
 
 int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *bias, dl_tensor *y,
-                         int stride_h, int stride_w, int pad_h, int pad_w, dl_error *err) {
+                         int stride_h, int stride_w, int pad_h, int pad_w, dl_tensor *col, dl_error *err) {
   conv_geom g;
   int rc = check_geometry(x, weight, bias, stride_h, stride_w, pad_h, pad_w, &g, err);
   if (rc < 0) return rc;
   int64_t want[4] = {g.n, g.o, g.oh, g.ow};
   if ((rc = dl__nn_expect_shape(y, "y", DL_F32, 4, want, err)) < 0) return rc;
+  if (col && (rc = check_col(col, &g, err)) < 0) return rc;
   if (g.n == 0 || g.p == 0) return DL_OK;
 
-  const int64_t nc_max = chunk_samples(&g);
+  /* With the caller's col the whole batch is one chunk: col must hold it all for backward. */
+  const int64_t nc_max = col ? g.n : chunk_samples(&g);
   if ((rc = dl__nn_expect_blas_dims("conv2d", g.o, nc_max * g.p, g.k, err)) < 0) return rc;
-  float *col, *out;
-  if ((rc = alloc_work(&g, nc_max, &col, &out, err)) < 0) {
-    free(col);
-    free(out);
+  float *unfolded = col ? col->data : NULL, *out = NULL;
+  if ((!col && (rc = alloc_floats(g.k * nc_max * g.p, &unfolded, err)) < 0) ||
+      (rc = alloc_floats(g.o * nc_max * g.p, &out, err)) < 0) {
+    if (!col) free(unfolded);
     return rc;
   }
   for (int64_t n0 = 0; n0 < g.n; n0 += nc_max) {
@@ -240,23 +248,23 @@ int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_t
     chunk_job job = {.g = &g,
                      .nc = nc,
                      .x = (const float *)x->data + n0 * g.c * g.h * g.w,
-                     .col = col,
+                     .col = unfolded,
                      .mat = out,
                      .y = (float *)y->data + n0 * g.o * g.p,
                      .bias = bias ? bias->data : NULL};
     dl__nn_parallel_for(nc, min_samples(g.k * g.p), im2col_samples, &job);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g.o, (int)cols, (int)g.k, 1.0f, weight->data,
-                (int)g.k, col, (int)cols, 0.0f, out, (int)cols);
+                (int)g.k, unfolded, (int)cols, 0.0f, out, (int)cols);
     dl__nn_parallel_for(nc, min_samples(g.o * g.p), scatter_output, &job);
   }
-  free(col);
+  if (!col) free(unfolded);
   free(out);
   return DL_OK;
 }
 
 int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *grad_y,
                           dl_tensor *grad_x, dl_tensor *grad_weight, dl_tensor *grad_bias, int stride_h,
-                          int stride_w, int pad_h, int pad_w, dl_error *err) {
+                          int stride_w, int pad_h, int pad_w, const dl_tensor *col, dl_error *err) {
   conv_geom g;
   int rc = check_geometry(x, weight, NULL, stride_h, stride_w, pad_h, pad_w, &g, err);
   if (rc < 0) return rc;
@@ -266,17 +274,21 @@ int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
   if ((rc = dl__nn_expect_like(grad_weight, "grad_weight", DL_F32, weight, "weight", err)) < 0) return rc;
   int64_t b_shape[1] = {g.o};
   if (grad_bias && (rc = dl__nn_expect_shape(grad_bias, "grad_bias", DL_F32, 1, b_shape, err)) < 0) return rc;
+  if (col && (rc = check_col(col, &g, err)) < 0) return rc;
   if (grad_x && grad_x->numel > 0) memset(grad_x->data, 0, (size_t)grad_x->numel * sizeof(float));
   if (g.n == 0 || g.p == 0) return DL_OK;
 
-  const int64_t nc_max = chunk_samples(&g);
+  /* Without the caller's col, one buffer holds the unfolded input until the
+   * weight gradient is done, then the input gradient's columns. */
+  const int64_t nc_max = col ? g.n : chunk_samples(&g);
   if ((rc = dl__nn_expect_blas_dims("conv2d", g.o, nc_max * g.p, g.k, err)) < 0) return rc;
-  float *col, *dy;
-  if ((rc = alloc_work(&g, nc_max, &col, &dy, err)) < 0) {
-    free(col);
+  float *dy = NULL, *work = NULL;
+  if ((rc = alloc_floats(g.o * nc_max * g.p, &dy, err)) < 0 ||
+      ((!col || grad_x) && (rc = alloc_floats(g.k * nc_max * g.p, &work, err)) < 0)) {
     free(dy);
     return rc;
   }
+  const float *unfolded = col ? col->data : work;
   float *pgb = grad_bias ? grad_bias->data : NULL;
   for (int64_t n0 = 0; n0 < g.n; n0 += nc_max) {
     const int64_t nc = g.n - n0 < nc_max ? g.n - n0 : nc_max, cols = nc * g.p;
@@ -284,22 +296,22 @@ int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
                      .nc = nc,
                      .x = (const float *)x->data + n0 * g.c * g.h * g.w,
                      .grad_x = grad_x ? (float *)grad_x->data + n0 * g.c * g.h * g.w : NULL,
-                     .col = col,
+                     .col = work,
                      .mat = dy,
                      .gy = (const float *)grad_y->data + n0 * g.o * g.p};
     dl__nn_parallel_for(nc, min_samples(g.o * g.p), gather_grad, &job);
     if (pgb)
       for (int64_t o = 0; o < g.o; o++) pgb[o] += sum_floats(dy + o * cols, cols);
-    dl__nn_parallel_for(nc, min_samples(g.k * g.p), im2col_samples, &job);
+    if (!col) dl__nn_parallel_for(nc, min_samples(g.k * g.p), im2col_samples, &job);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g.o, (int)g.k, (int)cols, 1.0f, dy, (int)cols,
-                col, (int)cols, 1.0f, grad_weight->data, (int)g.k);
+                unfolded, (int)cols, 1.0f, grad_weight->data, (int)g.k);
     if (grad_x) {
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.k, (int)cols, (int)g.o, 1.0f, weight->data,
-                  (int)g.k, dy, (int)cols, 0.0f, col, (int)cols);
+                  (int)g.k, dy, (int)cols, 0.0f, work, (int)cols);
       dl__nn_parallel_for(nc, min_samples(g.k * g.p), col2im_samples, &job);
     }
   }
-  free(col);
+  free(work);
   free(dy);
   return DL_OK;
 }

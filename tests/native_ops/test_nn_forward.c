@@ -21,11 +21,11 @@ static void test_conv2d_forward_by_hand(void **state) {
   dl_tensor *x = make_f32(4, xs, (float[]){1, 2, 3, 4, 5, 6, 7, 8, 9});
   dl_tensor *w = make_f32(4, ws, (float[]){1, 0, 0, -1});
   dl_tensor *y = make_f32(4, ys, NULL);
-  assert_int_equal(dl_nn_conv2d_forward(x, w, NULL, y, 1, 1, 0, 0, NULL), DL_OK);
+  assert_int_equal(dl_nn_conv2d_forward(x, w, NULL, y, 1, 1, 0, 0, NULL, NULL), DL_OK);
   expect_close("conv y", f32(y), (float[]){-4, -4, -4, -4}, 4, 0);
   /* Padding 1, stride 2: windows start at (-1,-1), (-1,1), (1,-1), (1,1);
    * padded taps read 0, so y = [0 - 1, 0 - 3; 0 - 7, 5 - 9]. */
-  assert_int_equal(dl_nn_conv2d_forward(x, w, NULL, y, 2, 2, 1, 1, NULL), DL_OK);
+  assert_int_equal(dl_nn_conv2d_forward(x, w, NULL, y, 2, 2, 1, 1, NULL, NULL), DL_OK);
   expect_close("conv y, stride 2 padding 1", f32(y), (float[]){-1, -3, -7, -4}, 4, 0);
   dl_tensor_release(x), dl_tensor_release(w), dl_tensor_release(y);
 }
@@ -61,7 +61,8 @@ static void check_against_naive(int64_t n, int64_t c, int64_t h, int64_t w, int6
   dl_tensor *y = make_f32(4, ys, NULL), *want = make_f32(4, ys, NULL);
   fill_uniform(x, &s, -1, 1), fill_uniform(wt, &s, -1, 1), fill_uniform(b, &s, -1, 1);
   dl_error e;
-  if (dl_nn_conv2d_forward(x, wt, b, y, sh, sw, ph, pw, &e) != DL_OK) fail_msg("conv2d_forward: %s", e.msg);
+  if (dl_nn_conv2d_forward(x, wt, b, y, sh, sw, ph, pw, NULL, &e) != DL_OK)
+    fail_msg("conv2d_forward: %s", e.msg);
   naive_conv(x, wt, b, sh, sw, ph, pw, want);
   expect_close("conv y vs naive", f32(y), f32(want), y->numel, 1e-4);
   dl_tensor_release(x), dl_tensor_release(wt), dl_tensor_release(b), dl_tensor_release(y),
@@ -88,7 +89,8 @@ static void test_conv2d_backward_across_chunks(void **state) {
   fill_uniform(x, &s, -1, 1), fill_uniform(wt, &s, -1, 1), fill_uniform(gy, &s, -1, 1);
   dl_tensor *gx = make_like(x), *gw = make_like(wt), *gb = make_f32(1, bs, NULL);
   dl_error e;
-  if (dl_nn_conv2d_backward(x, wt, gy, gx, gw, gb, 1, 1, 0, 0, &e) != DL_OK) fail_msg("backward: %s", e.msg);
+  if (dl_nn_conv2d_backward(x, wt, gy, gx, gw, gb, 1, 1, 0, 0, NULL, &e) != DL_OK)
+    fail_msg("backward: %s", e.msg);
 
   int64_t x1s[4] = {1, c, h, w}, y1s[4] = {1, o, h - 2, w - 2};
   dl_tensor *x1 = make_f32(4, x1s, NULL), *gy1 = make_f32(4, y1s, NULL), *gx1 = make_like(x1);
@@ -96,12 +98,30 @@ static void test_conv2d_backward_across_chunks(void **state) {
   for (int64_t i = 0; i < n; i++) {
     memcpy(x1->data, f32(x) + i * x1->numel, (size_t)x1->numel * sizeof(float));
     memcpy(gy1->data, f32(gy) + i * gy1->numel, (size_t)gy1->numel * sizeof(float));
-    assert_int_equal(dl_nn_conv2d_backward(x1, wt, gy1, gx1, gw_sum, gb_sum, 1, 1, 0, 0, NULL), DL_OK);
+    assert_int_equal(dl_nn_conv2d_backward(x1, wt, gy1, gx1, gw_sum, gb_sum, 1, 1, 0, 0, NULL, NULL), DL_OK);
     expect_close("grad_x of one sample", f32(gx) + i * x1->numel, f32(gx1), x1->numel, 1e-5);
   }
   expect_close("grad_weight", f32(gw), f32(gw_sum), gw->numel, 1e-4);
   expect_close("grad_bias", f32(gb), f32(gb_sum), gb->numel, 1e-4);
-  dl_tensor *all[] = {x, wt, gy, gx, gw, gb, x1, gy1, gx1, gw_sum, gb_sum};
+
+  /* With col kept from forward, the whole batch is one chunk: same results. */
+  int64_t col_shape[2] = {9, n * (h - 2) * (w - 2)};
+  dl_tensor *col = make_f32(2, col_shape, NULL), *y = make_f32(4, ys, NULL), *want_y = make_f32(4, ys, NULL);
+  dl_tensor *gx_col = make_like(x), *gw_col = make_like(wt);
+  assert_int_equal(dl_nn_conv2d_forward(x, wt, NULL, want_y, 1, 1, 0, 0, NULL, NULL), DL_OK);
+  assert_int_equal(dl_nn_conv2d_forward(x, wt, NULL, y, 1, 1, 0, 0, col, NULL), DL_OK);
+  expect_close("y with col", f32(y), f32(want_y), y->numel, 1e-5);
+  assert_int_equal(dl_nn_conv2d_backward(x, wt, gy, gx_col, gw_col, NULL, 1, 1, 0, 0, col, NULL), DL_OK);
+  expect_close("grad_x with col", f32(gx_col), f32(gx), gx->numel, 1e-5);
+  expect_close("grad_weight with col", f32(gw_col), f32(gw), gw->numel, 1e-4);
+  /* grad_x is optional with col too */
+  assert_int_equal(dl_nn_conv2d_backward(x, wt, gy, NULL, gw_col, NULL, 1, 1, 0, 0, col, NULL), DL_OK);
+  int64_t bad_shape[2] = {9, 7};
+  dl_tensor *bad_col = make_f32(2, bad_shape, NULL);
+  assert_int_equal(dl_nn_conv2d_forward(x, wt, NULL, y, 1, 1, 0, 0, bad_col, &e), DL_E_SHAPE);
+  assert_non_null(strstr(e.msg, "col has shape [9, 7], expected [9, 47628]"));
+  dl_tensor *all[] = {x,      wt,     gy,  gx, gw,     gb,     x1,     gy1,    gx1,
+                      gw_sum, gb_sum, col, y,  want_y, gx_col, gw_col, bad_col};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) dl_tensor_release(all[i]);
 }
 
@@ -298,21 +318,22 @@ static void test_bad_arguments(void **state) {
 
   int64_t cy[4] = {1, 3, 1, 1};
   dl_tensor *yc = make_f32(4, cy, NULL);
-  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, 0, 0, &e), DL_E_SHAPE);
+  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, 0, 0, NULL, &e), DL_E_SHAPE);
   assert_non_null(strstr(e.msg, "kernel 7x7 is larger than the padded input 5x5"));
-  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 0, 1, 1, 1, &e), DL_E_INVAL);
+  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 0, 1, 1, 1, NULL, &e), DL_E_INVAL);
   assert_non_null(strstr(e.msg, "stride (0, 1)"));
-  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, -1, 0, &e), DL_E_INVAL);
-  assert_int_equal(dl_nn_conv2d_forward(xi, w, NULL, yc, 1, 1, 0, 0, &e), DL_E_SHAPE);
+  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, -1, 0, NULL, &e), DL_E_INVAL);
+  assert_int_equal(dl_nn_conv2d_forward(xi, w, NULL, yc, 1, 1, 0, 0, NULL, &e), DL_E_SHAPE);
   /* padding 1 makes the 7x7 kernel fit exactly once */
-  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, 1, 1, &e), DL_OK);
+  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, 1, 1, NULL, &e), DL_OK);
   /* Absurd padding is refused before any size computation can overflow. */
-  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, 2147483647, 2147483647, &e), DL_E_TOO_LARGE);
+  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, 2147483647, 2147483647, NULL, &e),
+                   DL_E_TOO_LARGE);
   assert_non_null(strstr(e.msg, "too large"));
-  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, 100000, 100000, &e), DL_E_TOO_LARGE);
+  assert_int_equal(dl_nn_conv2d_forward(xi, wi, NULL, yc, 1, 1, 100000, 100000, NULL, &e), DL_E_TOO_LARGE);
   int64_t cw3[4] = {3, 3, 3, 3};
   dl_tensor *w3 = make_f32(4, cw3, NULL);
-  assert_int_equal(dl_nn_conv2d_forward(xi, w3, NULL, yc, 1, 1, 0, 0, &e), DL_E_SHAPE);
+  assert_int_equal(dl_nn_conv2d_forward(xi, w3, NULL, yc, 1, 1, 0, 0, NULL, &e), DL_E_SHAPE);
   assert_non_null(strstr(e.msg, "x has 2 channels but weight [3, 3, 3, 3] expects 3"));
 
   int64_t ps[4] = {1, 2, 2, 2};

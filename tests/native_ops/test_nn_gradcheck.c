@@ -55,7 +55,7 @@ typedef struct conv_case {
 static double conv_loss(void *ctx) {
   conv_case *c = ctx;
   dl_error e;
-  int rc = dl_nn_conv2d_forward(c->x, c->w, c->b, c->y, c->sh, c->sw, c->ph, c->pw, &e);
+  int rc = dl_nn_conv2d_forward(c->x, c->w, c->b, c->y, c->sh, c->sw, c->ph, c->pw, NULL, &e);
   if (rc != DL_OK) fail_msg("conv2d_forward: %s", e.msg);
   return dot(c->y, c->r);
 }
@@ -82,12 +82,22 @@ static void check_conv(int64_t n, int64_t ci, int64_t h, int64_t w, int64_t co, 
   dl_tensor *gx = make_like(c.x), *gw = make_like(c.w), *gb = make_like(c.b);
   fill_uniform(gx, &s, -1, 1); /* must be overwritten */
   dl_error e;
-  int rc = dl_nn_conv2d_backward(c.x, c.w, c.r, gx, gw, gb, sh, sw, ph, pw, &e);
+  int rc = dl_nn_conv2d_backward(c.x, c.w, c.r, gx, gw, gb, sh, sw, ph, pw, NULL, &e);
   if (rc != DL_OK) fail_msg("conv2d_backward: %s", e.msg);
   expect_gradient("conv2d grad_x", conv_loss, &c, c.x, gx, 1e-2);
   expect_gradient("conv2d grad_weight", conv_loss, &c, c.w, gw, 1e-2);
   expect_gradient("conv2d grad_bias", conv_loss, &c, c.b, gb, 1e-2);
-  dl_tensor *all[] = {c.x, c.w, c.b, c.y, c.r, gx, gw, gb};
+
+  /* Keeping the unfolded input from forward gives backward the same answer. */
+  int64_t col_shape[2] = {ci * kh * kw, ys[0] * ys[2] * ys[3]};
+  dl_tensor *col = make_f32(2, col_shape, NULL), *gx2 = make_like(c.x), *gw2 = make_like(c.w),
+            *gb2 = make_like(c.b);
+  assert_int_equal(dl_nn_conv2d_forward(c.x, c.w, c.b, c.y, sh, sw, ph, pw, col, NULL), DL_OK);
+  assert_int_equal(dl_nn_conv2d_backward(c.x, c.w, c.r, gx2, gw2, gb2, sh, sw, ph, pw, col, NULL), DL_OK);
+  expect_close("grad_x with col", f32(gx2), f32(gx), gx->numel, 1e-6);
+  expect_close("grad_weight with col", f32(gw2), f32(gw), gw->numel, 1e-6);
+  expect_close("grad_bias with col", f32(gb2), f32(gb), gb->numel, 1e-6);
+  dl_tensor *all[] = {c.x, c.w, c.b, c.y, c.r, gx, gw, gb, col, gx2, gw2, gb2};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) dl_tensor_release(all[i]);
 }
 

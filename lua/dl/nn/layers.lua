@@ -148,17 +148,23 @@ local function out_size(n, kernel, stride, pad)
   return s > 0 and s or 0
 end
 
+--- In training mode it keeps the unfolded input for backward (C*KH*KW x N*OH*OW floats).
 ---@param x dl.Tensor [N, in_channels, H, W]
 ---@return dl.Tensor y [N, out_channels, OH, OW]
 function Conv2d:forward(x)
   x = image_input(self, x)
-  local y = empty({ dim(x, 0), self.out_channels, out_size(dim(x, 2), self.kernel_h, self.stride_h, self.pad_h),
-    out_size(dim(x, 3), self.kernel_w, self.stride_w, self.pad_w) })
+  local n, oh, ow = dim(x, 0), out_size(dim(x, 2), self.kernel_h, self.stride_h, self.pad_h),
+    out_size(dim(x, 3), self.kernel_w, self.stride_w, self.pad_w)
+  local y = empty({ n, self.out_channels, oh, ow })
+  local col = nil
+  if self.training then col = empty({ dim(x, 1) * self.kernel_h * self.kernel_w, n * oh * ow }) end
   self:check(C.dl_nn_conv2d_forward(x, self.weight.data, self.bias and self.bias.data, y, self.stride_h,
-    self.stride_w, self.pad_h, self.pad_w, err))
+    self.stride_w, self.pad_h, self.pad_w, col, err))
+  self._col = col -- the unfolded input, so that backward need not unfold it again
   return y
 end
 
+--- Uses what the latest forward kept (in training mode), so x must be that forward's input.
 ---@param x dl.Tensor the input of the forward pass
 ---@param grad_out dl.Tensor [N, out_channels, OH, OW]
 ---@param input_grad? boolean false skips grad_in (returns nil)
@@ -168,7 +174,8 @@ function Conv2d:backward(x, grad_out, input_grad)
   self:expect_tensor(grad_out, 'grad_out')
   local grad_in = input_grad ~= false and empty(x:size()) or nil
   self:check(C.dl_nn_conv2d_backward(x, self.weight.data, grad_out:contiguous(), grad_in, self.weight.grad,
-    self.bias and self.bias.grad, self.stride_h, self.stride_w, self.pad_h, self.pad_w, err))
+    self.bias and self.bias.grad, self.stride_h, self.stride_w, self.pad_h, self.pad_w, self._col, err))
+  self._col = nil -- its memory can go; a second backward unfolds x again
   return grad_in
 end
 

@@ -1,5 +1,6 @@
 /* predict_items (`dlrun ADAPTER.lua predict`): batches of items through the
- * adapter's predict, validated per item, saved as Dataloop annotations. */
+ * adapter's predict, validated per item, saved as Dataloop annotations.
+ * evaluate_model runs the same loop (rt_predict_items). */
 #include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,8 +11,8 @@
 #include "item_batches.h"
 #include "item_doc.h"
 #include "model_entity.h"
+#include "predict_items.h"
 #include "progress.h"
-#include "run_items.h"
 #include "signals.h"
 
 /* Writes one item's annotations: merged into its document, or one JSON line. */
@@ -112,8 +113,7 @@ static int predict_batch(rt_run_items *r, size_t first, int count, rt_error *err
   return rc;
 }
 
-/* --resume: the item's document already holds this model's annotations. */
-static bool already_predicted(rt_run_items *r, const rt_item *it) {
+bool rt_predict_item_done(rt_run_items *r, const rt_item *it) {
   json_t *doc = NULL;
   if (!it->json_path || rt_item_doc_read(it->json_path, &doc, NULL) < 0 || !doc) return false;
   bool done = rt_item_doc_has_model(doc, r->session.model_name);
@@ -121,22 +121,23 @@ static bool already_predicted(rt_run_items *r, const rt_item *it) {
   return done;
 }
 
-int rt_cmd_predict(const rt_args *args) {
-  rt_run_items r;
-  int rc = rt_run_items_open(&r, args, "predict", already_predicted);
-  if (rc != 0) return rc;
-  rt_error err;
+int rt_predict_items(rt_run_items *r, rt_error *err) {
   size_t first;
   int count;
   for (;;) {
-    int more = rt_batches_next(&r.batches, &first, &count, &err);
-    if (more == 1) break;
-    if (more < 0 || predict_batch(&r, first, count, &err) < 0) {
-      rc = rt_session_fail(err.msg);
-      break;
-    }
-    rt_progress_update(&r.progress, (long)(first + (size_t)count), r.run.failed);
-    if (rt_signals_stop_requested()) break;
+    int more = rt_batches_next(&r->batches, &first, &count, err);
+    if (more == 1) return 0;
+    if (more < 0 || predict_batch(r, first, count, err) < 0) return -1;
+    rt_progress_update(&r->progress, (long)(first + (size_t)count), r->run.failed);
+    if (rt_signals_stop_requested()) return 0;
   }
+}
+
+int rt_cmd_predict(const rt_args *args) {
+  rt_run_items r;
+  int rc = rt_run_items_open(&r, args, "predict", rt_predict_item_done);
+  if (rc != 0) return rc;
+  rt_error err;
+  if (rt_predict_items(&r, &err) < 0) rc = rt_session_fail(err.msg);
   return rt_run_items_close(&r, rc);
 }

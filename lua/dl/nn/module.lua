@@ -29,6 +29,9 @@ local Module = {}
 Module.__index = Module
 M.Module = Module
 
+--- A shape for messages: '2x3', or 'scalar'.
+---@param t dl.Tensor
+---@return string
 local function shape_str(t)
   local s = t:size()
   return #s == 0 and 'scalar' or concat(s, 'x')
@@ -158,6 +161,7 @@ end
 
 --- Raises misuse of forward/backward: `what` names the problem; level 3 blames the caller of
 --- the layer method that called this.
+---@param what string
 function Module:fail(what) error(self:describe() .. ': ' .. what, 3) end
 
 --- Raises the pending native error of rc (if any), prefixed with the layer, at the caller of
@@ -170,6 +174,8 @@ function Module:check(rc)
 end
 
 --- Checks that x is a tensor; `what` names it ('x', 'grad_out').
+---@param x any
+---@param what string
 function Module:expect_tensor(x, what)
   if not is_tensor(x) then
     error(format('%s: %s must be a dl.tensor, got %s', self:describe(), what, type(x)), 3)
@@ -177,6 +183,9 @@ function Module:expect_tensor(x, what)
 end
 
 --- An int64 dim of a tensor as a Lua number (0-based d, as the C fields).
+---@param t dl.Tensor
+---@param d integer
+---@return integer
 function M.dim(t, d) return tonumber(t.shape[d]) end
 
 return M

@@ -39,6 +39,16 @@ static const rt_option item_options[] = {
 };
 static const rt_option_group item_group = {"Items (a dataset, or files, folders and URLs as arguments)", item_options};
 
+static const rt_option evaluate_item_options[] = {
+    {"dataset", 'd', RT_OPT_VALUE, "NAME|PATH", "items of this dataset (default: the one whose id is the model's datasetId)"},
+    {"filter", 'f', RT_OPT_LIST, "FILTER",
+     "only items passing it, as for predict (default: the model's test subset, else dir=/test)"},
+    {"resume", 0, RT_OPT_FLAG, NULL, "predict only items without this model's annotations; score all of them"},
+    {"threads", 'j', RT_OPT_VALUE, "N", "worker threads preparing items (default: online cores)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group evaluate_item_group = {"Items (a dataset's test subset)", evaluate_item_options};
+
 
 static const rt_option import_options[] = {
     {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
@@ -59,6 +69,8 @@ static const char *const requires_train[] = {"load", "train", "save", NULL};
 
 static const rt_option_group *const adapter_groups[] = {&model_group, &config_group, &output_group, NULL};
 static const rt_option_group *const item_groups[] = {&item_group, &model_group, &config_group, &output_group, NULL};
+static const rt_option_group *const evaluate_groups[] = {&evaluate_item_group, &model_group, &config_group,
+                                                        &output_group, NULL};
 static const rt_option store_options[] = {
     {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
     {"store", 0, RT_OPT_VALUE, "URL", "model store: file:///path or http(s)://host/prefix/ (default: DIR/store)"},
@@ -121,10 +133,17 @@ static const rt_command cmd_evaluate = {
     .name = "evaluate",
     .usage = "ADAPTER.lua evaluate [options]",
     .summary = "evaluate_model: predict over test items, compare to ground truth, write metrics and plots",
+    .details =
+        "Predicts over the items as 'predict' does (this model's annotations in the documents\n"
+        "are replaced), then matches each item's ground truth with them. Classes give accuracy,\n"
+        "per-label precision, recall and F1 and a confusion matrix; boxes, polygons, points and\n"
+        "masks give precision/recall curves, AP@0.5 and mAP@[.5:.95]. The tables are printed;\n"
+        "the run folder gets metrics.json, confusion_matrix.png and pr_curve.png; the model's\n"
+        "metrics.evaluate gets the headline numbers. Items failed in the run are not scored.",
     .needs_adapter = true,
     .requires = requires_predict,
-    .groups = item_groups,
-    .run = rt_cmd_pending,
+    .groups = evaluate_groups,
+    .run = rt_cmd_evaluate,
 };
 
 static const rt_command cmd_load = {

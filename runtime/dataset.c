@@ -1,6 +1,8 @@
 /* Datasets: open, list items, apply filters. */
 #include "dataset.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,6 +43,26 @@ int rt_dataset_open(rt_dataset *ds, const rt_paths *p, const char *name_or_path,
     if (!ds->info) return rt_fail(err, "out of memory opening %s", ds->root);
   }
   return 0;
+}
+
+int rt_dataset_open_id(rt_dataset *ds, const rt_paths *p, const char *id, rt_error *err) {
+  char root[RT_PATH_MAX];
+  if (rt_paths_dir(p, RT_PLACE_DATASETS, root, err) < 0) return -1;
+  DIR *d = opendir(root);
+  if (!d) return rt_fail(err, "cannot list %s: %s", root, strerror(errno));
+  int rc = 1; /* not found yet */
+  for (struct dirent *e; rc == 1 && (e = readdir(d));) {
+    char path[RT_PATH_MAX];
+    if (e->d_name[0] == '.' || rt_fs_path(path, NULL, "%s/%s/dataset.json", root, e->d_name) < 0) continue;
+    json_t *info = json_load_file(path, 0, NULL);
+    const char *found = json_string_value(json_object_get(info, "id"));
+    if (!found) found = json_string_value(json_object_get(info, "_id"));
+    if (found && strcmp(found, id) == 0) rc = rt_dataset_open(ds, p, e->d_name, err);
+    json_decref(info);
+  }
+  closedir(d);
+  if (rc == 1) return rt_fail(err, "no dataset under %s has id %s; give --dataset", root, id);
+  return rc;
 }
 
 void rt_dataset_close(rt_dataset *ds) {

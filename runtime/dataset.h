@@ -29,6 +29,9 @@ typedef struct rt_dataset {
 /* Opens a dataset: a name under <home>/datasets/, or a path (anything with
  * a '/') to a folder holding the layout. The folder must have items/. */
 int rt_dataset_open(rt_dataset *ds, const rt_paths *p, const char *name_or_path, rt_error *err);
+/* Opens the dataset under <home>/datasets/ whose dataset.json has this id
+ * ("id" or "_id"): how a model's datasetId is found. */
+int rt_dataset_open_id(rt_dataset *ds, const rt_paths *p, const char *id, rt_error *err);
 void rt_dataset_close(rt_dataset *ds);
 /* Borrowed from dataset.json ("id" or "_id", "name"); the name falls back
  * to the folder's name, the id to NULL. */

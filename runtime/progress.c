@@ -60,4 +60,5 @@ void rt_progress_update(rt_progress *p, long done, long failed) {
 
 void rt_progress_finish(rt_progress *p) {
   if (p->out) draw(p, rt_now(), true);
+  p->out = NULL; /* finished: later calls draw nothing */
 }

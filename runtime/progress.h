@@ -21,7 +21,7 @@ typedef struct rt_progress {
 void rt_progress_start(rt_progress *p, const char *label, long total, bool quiet);
 /* Records the counts; redraws when due (at most 10 times a second on a tty). */
 void rt_progress_update(rt_progress *p, long done, long failed);
-/* Draws the final state and ends the line. */
+/* Draws the final state and ends the line, once: later calls do nothing. */
 void rt_progress_finish(rt_progress *p);
 
 #endif

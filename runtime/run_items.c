@@ -12,10 +12,40 @@
 
 static int usage(const rt_args *args, const char *msg) { return rt_cli_usage_error(args->cmd, stderr, "%s", msg); }
 
+/* The filter of the model's subset `subset` (metadata.system.subsets, a
+ * dtlpy filter as an object or a string), else dir=/<subset>, into
+ * r->subset_filter. */
+static int subset_filter(rt_run_items *r, const char *subset, rt_error *err) {
+  const json_t *f = json_object_get(
+      json_object_get(json_object_get(json_object_get(r->session.model, "metadata"), "system"), "subsets"), subset);
+  if (json_is_string(f))
+    r->subset_filter = strdup(json_string_value(f));
+  else if (json_is_object(f))
+    r->subset_filter = json_dumps(f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  else if (asprintf(&r->subset_filter, "dir=/%s", subset) < 0)
+    r->subset_filter = NULL;
+  return r->subset_filter ? 0 : rt_fail(err, "out of memory");
+}
+
+/* Without --dataset: the dataset whose id is the model's datasetId. */
+static int open_model_dataset(rt_run_items *r, rt_error *err) {
+  const char *id = json_string_value(json_object_get(r->session.model, "datasetId"));
+  if (!id)
+    return rt_fail(err, "model '%s' records no datasetId; give --dataset NAME", r->session.model_name);
+  if (rt_dataset_open_id(&r->dataset, &r->session.paths, id, err) < 0) return -1;
+  r->dataset_open = true;
+  return rt_session_set_dataset(&r->session, &r->dataset, err);
+}
+
 /* Lists the run's items and checks the output options against them. */
-static int list_items(rt_run_items *r, const rt_args *args, rt_error *err) {
+static int list_items(rt_run_items *r, const rt_args *args, const char *subset, rt_error *err) {
   const char *const *filters;
   int nfilters = rt_args_list(args, "filter", &filters);
+  if (subset && nfilters == 0) {
+    if (subset_filter(r, subset, err) < 0) return -1;
+    const char *model_filter = r->subset_filter;
+    return rt_items_from_dataset(&r->items, &r->dataset, &model_filter, 1, err);
+  }
   if (r->dataset_open) return rt_items_from_dataset(&r->items, &r->dataset, filters, nfilters, err);
   if (nfilters > 0) return rt_fail(err, "--filter selects items of a dataset; give --dataset too");
   const char *out = rt_args_value(args, "out");
@@ -28,16 +58,19 @@ static int list_items(rt_run_items *r, const rt_args *args, rt_error *err) {
   return rc;
 }
 
-int rt_run_items_open(rt_run_items *r, const rt_args *args, const char *command, rt_item_done_fn done) {
+/* Opens the run; subset (may be NULL) as in rt_run_items_open_subset. */
+static int open_run(rt_run_items *r, const rt_args *args, const char *command, rt_item_done_fn done,
+                    const char *subset) {
   memset(r, 0, sizeof *r);
   r->command = command;
   const char *dataset = rt_args_value(args, "dataset");
-  const char *out = rt_args_value(args, "out");
+  /* a subset is always of a dataset: such commands take no loose items nor --out */
+  const char *out = subset ? NULL : rt_args_value(args, "out");
   if (dataset && args->npositional > 0) return usage(args, "give either --dataset or items (files, folders, URLs), not both");
-  if (!dataset && args->npositional == 0)
+  if (!dataset && args->npositional == 0 && !subset)
     return usage(args, "nothing to run on: give --dataset NAME or items (files, folders, URLs)");
   if (dataset && out) return usage(args, "--out is for loose items; a dataset's results go into its json/ folder");
-  if (rt_args_flag(args, "resume") && !dataset && (!out || strcmp(out, "-") == 0))
+  if (rt_args_flag(args, "resume") && !dataset && !subset && (!out || strcmp(out, "-") == 0))
     return usage(args, "--resume needs a dataset or --out DIR (a stream has nothing to resume from)");
   int threads = 0;
   const char *t = rt_args_value(args, "threads");
@@ -60,7 +93,14 @@ int rt_run_items_open(rt_run_items *r, const rt_args *args, const char *command,
   int rc = rt_session_open(&r->session, args, r->dataset_open ? &r->dataset : NULL);
   r->session_open = true;
   if (rc != 0) return rt_run_items_close(r, rc);
-  if (list_items(r, args, &err) < 0) return rt_run_items_close(r, rt_session_fail(err.msg));
+  if (subset && !r->dataset_open && open_model_dataset(r, &err) < 0)
+    return rt_run_items_close(r, rt_session_fail(err.msg));
+  if (list_items(r, args, subset, &err) < 0) return rt_run_items_close(r, rt_session_fail(err.msg));
+  if (r->items.n == 0 && r->subset_filter) {
+    rt_fail(&err, "the %s subset of model '%s' (%s) selects no items of dataset %s", subset, r->session.model_name,
+            r->subset_filter, r->dataset.root);
+    return rt_run_items_close(r, rt_session_fail(err.msg));
+  }
   if (r->items.n == 0) return rt_run_items_close(r, rt_session_fail("no items match (check --dataset and --filter)"));
 
   /* A killed run leaves temp files beside the documents it was writing. */
@@ -79,7 +119,8 @@ int rt_run_items_open(rt_run_items *r, const rt_args *args, const char *command,
   r->run_open = true;
 
   r->order = malloc((r->items.n ? r->items.n : 1) * sizeof *r->order);
-  if (!r->order) return rt_run_items_close(r, rt_session_fail("out of memory"));
+  r->failed = calloc(r->items.n ? r->items.n : 1, sizeof *r->failed);
+  if (!r->order || !r->failed) return rt_run_items_close(r, rt_session_fail("out of memory"));
   bool resume = rt_args_flag(args, "resume");
   for (size_t i = 0; i < r->items.n; i++) {
     if (resume && done && done(r, &r->items.v[i]))
@@ -104,9 +145,19 @@ int rt_run_items_open(rt_run_items *r, const rt_args *args, const char *command,
   return 0;
 }
 
+int rt_run_items_open(rt_run_items *r, const rt_args *args, const char *command, rt_item_done_fn done) {
+  return open_run(r, args, command, done, NULL);
+}
+
+int rt_run_items_open_subset(rt_run_items *r, const rt_args *args, const char *command, rt_item_done_fn done,
+                             const char *subset) {
+  return open_run(r, args, command, done, subset);
+}
+
 rt_item *rt_run_items_item(rt_run_items *r, size_t pos) { return &r->items.v[r->order[pos]]; }
 
 void rt_run_items_fail(rt_run_items *r, const rt_item *it, const char *stage, const char *message) {
+  r->failed[it - r->items.v] = true;
   rt_run_failure(&r->run, it->id, it->filename, stage, message);
 }
 
@@ -168,5 +219,9 @@ int rt_run_items_close(rt_run_items *r, int rc) {
   rt_items_free(&r->items);
   free(r->order);
   r->order = NULL;
+  free(r->failed);
+  r->failed = NULL;
+  free(r->subset_filter);
+  r->subset_filter = NULL;
   return rc;
 }

@@ -26,6 +26,8 @@ typedef struct rt_run_items {
   rt_dataset dataset;            /* the --dataset, when dataset_open */
   size_t *order;                 /* positions in items of those to run; owned */
   size_t n;
+  bool *failed;                  /* read-only, owned: per entry of items, true once it failed in this run */
+  char *subset_filter;           /* read-only, owned: the filter of the model's subset, when that chose the items */
   rt_batches batches;
   rt_progress progress;
   bool dataset_open, session_open, run_open, batches_open;
@@ -34,6 +36,15 @@ typedef struct rt_run_items {
 /* Opens everything up to the first batch. `done` (may be NULL) decides
  * --resume. Prints errors; returns 0, or the exit code to return. */
 int rt_run_items_open(rt_run_items *r, const rt_args *args, const char *command, rt_item_done_fn done);
+
+/* Like rt_run_items_open, for a command that works on a subset of a dataset
+ * (evaluate: "test"). Items default to the model's: without --dataset, the
+ * dataset whose dataset.json id is the model's datasetId (found among the
+ * datasets under DIR/datasets/); without --filter, the model's subset
+ * (metadata.system.subsets.<subset>, else dir=/<subset>). The command takes
+ * no loose items and no --out. */
+int rt_run_items_open_subset(rt_run_items *r, const rt_args *args, const char *command, rt_item_done_fn done,
+                             const char *subset);
 
 /* The item at position pos of the run order. */
 rt_item *rt_run_items_item(rt_run_items *r, size_t pos);

@@ -70,8 +70,7 @@ static int configure(rt_session *s, rt_error *err) {
   return rc;
 }
 
-/* self.dataset = {id, name, labels} */
-static int set_dataset(rt_session *s, const rt_dataset *ds, rt_error *err) {
+int rt_session_set_dataset(rt_session *s, const rt_dataset *ds, rt_error *err) {
   char *text = json_dumps(ds->info, JSON_COMPACT);
   if (!text) return rt_fail(err, "out of memory");
   lua_State *L = s->host->L;
@@ -129,7 +128,7 @@ int rt_session_open(rt_session *s, const rt_args *args, const rt_dataset *datase
       rt_paths_check_name("model name", s->model_name, &err) < 0 ||
       rt_store_open(&s->store, rt_args_value(args, "store"), &s->paths, &err) < 0 ||
       open_model(s, dataset, &err) < 0 || configure(s, &err) < 0 ||
-      (dataset && set_dataset(s, dataset, &err) < 0))
+      (dataset && rt_session_set_dataset(s, dataset, &err) < 0))
     return rt_session_fail(err.msg);
   return 0;
 }

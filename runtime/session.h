@@ -43,6 +43,10 @@ int rt_session_load_model(rt_session *s);
  * and returns an exit code like open. */
 int rt_session_save_model(rt_session *s, rt_saved_version *out);
 
+/* Hands the adapter the dataset a command works on, as self.dataset =
+ * {id, name, labels}; for a dataset chosen after rt_session_open. */
+int rt_session_set_dataset(rt_session *s, const rt_dataset *ds, rt_error *err);
+
 /* Re-reads the model entity from the store (after a command changed it) and
  * hands it to the adapter as self.model_entity. */
 int rt_session_refresh_model(rt_session *s, rt_error *err);

@@ -2,6 +2,8 @@
  * JSON (so saved metrics can be drawn again) by the plot_*.c functions. */
 #include "metrics_report.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "fsutil.h"
@@ -53,7 +55,18 @@ static void format_ap(char *out, size_t size, const json_t *v) {
   }
 }
 
-static int pr_curve_png(const char *kind, const json_t *sec, const char *dir, rt_error *err) {
+/* True when a type's section has a curve to draw: a label with ground truth. */
+static bool has_curve(const json_t *sec) {
+  size_t i;
+  const json_t *e;
+  json_array_foreach(json_object_get(sec, "per_label"), i, e) {
+    if (json_is_object(json_object_get(e, "pr_curve"))) return true;
+  }
+  return false;
+}
+
+/* Draws the curves of one type into dir/file. */
+static int pr_curve_png(const char *kind, const json_t *sec, const char *dir, const char *file, rt_error *err) {
   const json_t *per_label = json_object_get(sec, "per_label");
   size_t n = json_array_size(per_label), n_series = 0;
   rt_plot_series *series = calloc(n + 1, sizeof *series);
@@ -83,7 +96,7 @@ static int pr_curve_png(const char *kind, const json_t *sec, const char *dir, rt
   format_ap(map50_95, sizeof map50_95, json_object_get(sec, "map50_95"));
   snprintf(title, sizeof title, "%s precision/recall at IoU 0.5: mAP@0.5 %s, mAP@[.5:.95] %s", kind, map50,
            map50_95);
-  if (rc == 0 && n_series > 0) rc = rt_fs_path(path, err, "%s/pr_curve_%s.png", dir, kind);
+  if (rc == 0 && n_series > 0) rc = rt_fs_path(path, err, "%s/%s", dir, file);
   if (rc == 0 && n_series > 0) rc = rt_plot_pr_curve_png(path, series, (int)n_series, title, err);
   for (size_t i = 0; series && i < n_series; i++) {
     free((double *)series[i].x);
@@ -97,11 +110,17 @@ static int pr_curve_png(const char *kind, const json_t *sec, const char *dir, rt
 int rt_metrics_write_plots(const json_t *metrics, const char *dir, rt_error *err) {
   if (!json_is_object(metrics) || !dir)
     return rt_fail(err, "metrics plots: need the metrics JSON and a folder");
+  int n_curves = 0;
+  for (int kind = RT_METRICS_CLASS + 1; kind < RT_METRICS_N_KINDS; kind++)
+    n_curves += has_curve(json_object_get(metrics, rt_metrics_kind_name(kind)));
   for (int kind = 0; kind < RT_METRICS_N_KINDS; kind++) {
     const char *name = rt_metrics_kind_name(kind);
     const json_t *sec = json_object_get(metrics, name);
     if (!json_is_object(sec)) continue;
-    int rc = kind == RT_METRICS_CLASS ? confusion_png(sec, dir, err) : pr_curve_png(name, sec, dir, err);
+    char per_type[64];
+    snprintf(per_type, sizeof per_type, "pr_curve_%s.png", name);
+    const char *file = n_curves > 1 ? per_type : "pr_curve.png";
+    int rc = kind == RT_METRICS_CLASS ? confusion_png(sec, dir, err) : pr_curve_png(name, sec, dir, file, err);
     if (rc < 0) return -1;
   }
   return 0;

@@ -72,9 +72,10 @@ json_t *rt_metrics_finish(const rt_metrics *m, rt_error *err);
 void rt_metrics_print(const json_t *metrics, FILE *out);
 
 /* Draws the plots of metrics from rt_metrics_finish into dir, which must
- * exist: confusion_matrix.png when classes were scored, and
- * pr_curve_<type>.png for each of box, segment, point and binary that had
- * ground truth. */
+ * exist: confusion_matrix.png when classes were scored, and the
+ * precision/recall curves of the one type of box, segment, point and binary
+ * that had ground truth as pr_curve.png, or, when several types had,
+ * pr_curve_<type>.png for each. */
 int rt_metrics_write_plots(const json_t *metrics, const char *dir, rt_error *err);
 
 void rt_metrics_free(rt_metrics *m);

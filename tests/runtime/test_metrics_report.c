@@ -400,7 +400,8 @@ static void plots_are_written(void **state) {
   json_t *j = finish(m);
   rt_error err;
   if (rt_metrics_write_plots(j, dir, &err) < 0) fail_msg("%s", err.msg);
-  const char *files[] = {"confusion_matrix.png", "pr_curve_box.png"};
+  /* boxes are the one type with curves: pr_curve.png */
+  const char *files[] = {"confusion_matrix.png", "pr_curve.png"};
   for (int i = 0; i < 2; i++) {
     snprintf(path, sizeof path, "%s/%s", dir, files[i]);
     cairo_surface_t *s = cairo_image_surface_create_from_png(path);
@@ -412,6 +413,32 @@ static void plots_are_written(void **state) {
   assert_int_equal(rt_metrics_write_plots(j, "/nonexistent-dir", &err), -1);
   assert_non_null(strstr(err.msg, "/nonexistent-dir/confusion_matrix.png"));
   assert_int_equal(rmdir(dir), 0); /* nothing else was left there */
+  json_decref(j);
+  rt_metrics_free(m);
+}
+
+/* Curves of several types go to one file per type. */
+static void plots_of_several_types_are_named_by_type(void **state) {
+  (void)state;
+  char dir[] = "/tmp/dlrun-metrics-test-XXXXXX", path[256];
+  assert_non_null(mkdtemp(dir));
+  rt_metrics *m = rt_metrics_new(NULL, 0, NULL);
+  add(m, "seg", json_pack("[o]", rect_segment("leaf", 10, 10)),
+      json_pack("[o]", with_model(rect_segment("leaf", 10, 7.2), 0.8)), 0, 0);
+  add(m, "pt", json_pack("[o]", point_ann("eye", 100, 100)),
+      json_pack("[o]", with_model(point_ann("eye", 103, 104), 0.8)), 300, 400);
+  json_t *j = finish(m);
+  rt_error err;
+  if (rt_metrics_write_plots(j, dir, &err) < 0) fail_msg("%s", err.msg);
+  const char *files[] = {"pr_curve_segment.png", "pr_curve_point.png"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    cairo_surface_destroy(s);
+    remove(path);
+  }
+  assert_int_equal(rmdir(dir), 0); /* no pr_curve.png, no confusion matrix */
   json_decref(j);
   rt_metrics_free(m);
 }
@@ -433,6 +460,7 @@ int main(void) {
       cmocka_unit_test(split_ground_truth_and_this_models_predictions),
       cmocka_unit_test(print_reads_as_tables),
       cmocka_unit_test(plots_are_written),
+      cmocka_unit_test(plots_of_several_types_are_named_by_type),
   };
   return cmocka_run_group_tests(tests, NULL, release_font_caches);
 }

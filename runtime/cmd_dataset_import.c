@@ -1,4 +1,5 @@
-/* `dlrun dataset import KIND ...`: fashion-mnist DEST | folder SRC DEST. */
+/* `dlrun dataset import KIND ...`: fashion-mnist DEST | folder SRC DEST |
+ * shapes DEST. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +33,13 @@ static int parse_count(const rt_args *args, const char *opt, long dflt, long *ou
 
 int rt_cmd_dataset_import(const rt_args *args) {
   const char *kind = args->positional[0];
-  bool folder = strcmp(kind, "folder") == 0;
-  if (!folder && strcmp(kind, "fashion-mnist") != 0)
-    return rt_cli_usage_error(args->cmd, stderr, "unknown dataset kind '%s' (fashion-mnist, folder)", kind);
+  bool folder = strcmp(kind, "folder") == 0, shapes = strcmp(kind, "shapes") == 0;
+  if (!folder && !shapes && strcmp(kind, "fashion-mnist") != 0)
+    return rt_cli_usage_error(args->cmd, stderr, "unknown dataset kind '%s' (fashion-mnist, folder, shapes)", kind);
   int want = folder ? 3 : 2;
   if (args->npositional != want)
-    return rt_cli_usage_error(args->cmd, stderr, "%s", folder ? "usage: dlrun dataset import folder SRC DEST"
-                                                              : "usage: dlrun dataset import fashion-mnist DEST");
+    return rt_cli_usage_error(args->cmd, stderr, "usage: dlrun dataset import %s %s", kind,
+                              folder ? "SRC DEST" : "DEST");
   rt_import_opts o = {.quiet = rt_args_flag(args, "quiet")};
   if (parse_count(args, "validation", 5000, &o.validation) || parse_count(args, "limit", 0, &o.limit))
     return RT_EXIT_USAGE;
@@ -52,7 +53,9 @@ int rt_cmd_dataset_import(const rt_args *args) {
     fprintf(stderr, "dlrun: %s\n", err.msg);
     return RT_EXIT_ERROR;
   }
-  int rc = folder ? rt_import_folder(&w, &o, &err) : rt_import_fashion_mnist(&w, &o, &err);
+  int rc = folder ? rt_import_folder(&w, &o, &err)
+           : shapes ? rt_import_shapes(&w, &o, &err)
+                    : rt_import_fashion_mnist(&w, &o, &err);
   if (rc == 0) rc = rt_dsw_finish(&w, &err);
   if (rc < 0) {
     rt_dsw_abort(&w);

@@ -55,7 +55,7 @@ static const rt_option import_options[] = {
     {"overwrite", 0, RT_OPT_FLAG, NULL, "replace a dataset that already exists"},
     {"validation", 0, RT_OPT_VALUE, "N", "fashion-mnist: the last N training items go to /validation (5000)"},
     {"source", 0, RT_OPT_VALUE, "DIR", "fashion-mnist: folder of the IDX .gz files (default: Debian's package)"},
-    {"limit", 0, RT_OPT_VALUE, "N", "import at most N items per split (fashion-mnist) or class (folder)"},
+    {"limit", 0, RT_OPT_VALUE, "N", "import at most N items per split (fashion-mnist, shapes) or class (folder)"},
     {"quiet", 'q', RT_OPT_FLAG, NULL, "no progress output"},
     {NULL, 0, 0, NULL, NULL},
 };
@@ -237,13 +237,16 @@ static const rt_command cmd_similar = {
 
 static const rt_command cmd_dataset_import = {
     .name = "dataset import",
-    .usage = "dataset import fashion-mnist DEST | dataset import folder SRC DEST",
+    .usage = "dataset import fashion-mnist DEST | dataset import folder SRC DEST | dataset import shapes DEST",
     .summary = "import a dataset into the store's export layout",
     .details =
         "DEST is a dataset name (created under DIR/datasets/) or a path (when it holds a '/').\n"
         "fashion-mnist: PNG items with class ground truth in /train, /validation and /test,\n"
         "  from Debian's dataset-fashion-mnist package.\n"
         "folder: one class per subfolder of SRC (SRC/cat/a.jpg becomes /cat/a.jpg, class cat).\n"
+        "shapes: synthetic 128x96 PNGs of rectangles, ellipses and triangles with exact box\n"
+        "  ground truth, some on noisy backgrounds, some partly hidden by another shape, in\n"
+        "  /train (200), /validation (50) and /test (100); the box example's dataset.\n"
         "The dataset appears only when the import is complete.",
     .groups = import_groups,
     .min_positional = 2,

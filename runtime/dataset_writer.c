@@ -46,11 +46,11 @@ const char *rt_mimetype_of(const char *filename) {
   return "application/octet-stream";
 }
 
-int rt_json_path_of(const char *root, const char *remote_path, char *out, rt_error *err) {
+int rt_doc_path(const char *json_dir, const char *remote_path, char *out, rt_error *err) {
   const char *base = strrchr(remote_path, '/');
   const char *dot = strrchr(base ? base : remote_path, '.');
   int stem = dot ? (int)(dot - remote_path) : (int)strlen(remote_path);
-  return rt_fs_path(out, err, "%s/json%.*s.json", root, stem, remote_path);
+  return rt_fs_path(out, err, "%s%.*s.json", json_dir, stem, remote_path);
 }
 
 int rt_dsw_begin(rt_dataset_writer *w, const char *target, const char *name, bool overwrite, rt_error *err) {
@@ -87,31 +87,55 @@ static int make_parent(const char *path, rt_error *err) {
   return rt_fs_mkdir_p(dir, err);
 }
 
-/* Writes the item's json/ document, with its class ground truth. */
+/* One ground-truth annotation as the platform writes it: id (stable:
+ * from the item id and the index), type, label, attributes, coordinates
+ * when given, metadata.system.automated = false. Caller owns the result. */
+static json_t *ground_truth(const json_t *ann, const char *item_id, size_t index, const char *remote_path,
+                            rt_error *err) {
+  const char *type = json_string_value(json_object_get(ann, "type"));
+  const char *label = json_string_value(json_object_get(ann, "label"));
+  if (!type || !label) {
+    rt_fail(err, "%s: ground truth %zu needs a type and a label", remote_path, index);
+    return NULL;
+  }
+  char key[64], hex[RT_SHA256_HEX];
+  int n = snprintf(key, sizeof key, "gt%s/%zu", item_id, index);
+  if (rt_sha256_buffer(key, (size_t)n, hex, err) < 0) return NULL;
+  hex[24] = '\0';
+  json_t *out = json_pack("{s:s, s:s, s:s, s:[]}", "id", hex, "type", type, "label", label, "attributes");
+  const json_t *coordinates = json_object_get(ann, "coordinates");
+  if (out && coordinates) json_object_set_new(out, "coordinates", json_deep_copy(coordinates));
+  if (out) json_object_set_new(out, "metadata", json_pack("{s:{s:b}}", "system", "automated", 0));
+  if (!out) rt_fail(err, "out of memory writing the document of %s", remote_path);
+  return out;
+}
+
+/* Writes the item's json/ document, with its ground truth (may be NULL). */
 static int write_item_doc(rt_dataset_writer *w, const char *remote_path, const char *mimetype, long width,
-                          long height, long long size, const char *label, rt_error *err) {
+                          long height, long long size, const json_t *annotations, rt_error *err) {
   char key[RT_PATH_MAX + 32], hex[RT_SHA256_HEX], item_id[25];
   int n = snprintf(key, sizeof key, "%s%s", w->id, remote_path);
   if (rt_sha256_buffer(key, (size_t)n, hex, err) < 0) return -1;
   memcpy(item_id, hex, 24);
   item_id[24] = '\0';
   json_t *doc = rt_item_doc_new(item_id, remote_path, mimetype, width, height, size);
-  if (doc && label) {
-    n = snprintf(key, sizeof key, "gt%s", item_id);
-    if (rt_sha256_buffer(key, (size_t)n, hex, err) < 0) {
+  if (!doc) return rt_fail(err, "out of memory writing the document of %s", remote_path);
+  size_t i;
+  const json_t *ann;
+  json_array_foreach(annotations, i, ann) {
+    json_t *gt = ground_truth(ann, item_id, i, remote_path, err);
+    if (!gt) {
       json_decref(doc);
       return -1;
     }
-    hex[24] = '\0';
-    json_array_append_new(json_object_get(doc, "annotations"),
-                          json_pack("{s:s, s:s, s:s, s:[], s:{s:{s:b}}}", "id", hex, "type", "class", "label", label,
-                                    "attributes", "metadata", "system", "automated", 0));
+    json_array_append_new(json_object_get(doc, "annotations"), gt);
   }
-  char *text = doc ? rt_item_doc_dump(doc) : NULL;
+  char *text = rt_item_doc_dump(doc);
   json_decref(doc);
   if (!text) return rt_fail(err, "out of memory writing the document of %s", remote_path);
-  char path[RT_PATH_MAX];
-  int rc = rt_json_path_of(w->stage, remote_path, path, err);
+  char json_dir[RT_PATH_MAX], path[RT_PATH_MAX];
+  int rc = rt_fs_path(json_dir, err, "%s/json", w->stage);
+  if (rc == 0) rc = rt_doc_path(json_dir, remote_path, path, err);
   if (rc == 0) rc = make_parent(path, err);
   if (rc == 0) rc = rt_fs_write_file(path, text, strlen(text), err);
   free(text);
@@ -125,13 +149,25 @@ static int item_path(rt_dataset_writer *w, const char *remote_path, char *path, 
   return make_parent(path, err);
 }
 
-int rt_dsw_add_item(rt_dataset_writer *w, const char *remote_path, const void *bytes, size_t len,
-                    const char *mimetype, long width, long height, const char *label, rt_error *err) {
+int rt_dsw_add_item_annotated(rt_dataset_writer *w, const char *remote_path, const void *bytes, size_t len,
+                              const char *mimetype, long width, long height, const json_t *annotations,
+                              rt_error *err) {
+  if (annotations && !json_is_array(annotations))
+    return rt_fail(err, "%s: the ground truth must be an array of annotations", remote_path);
   char path[RT_PATH_MAX];
   if (item_path(w, remote_path, path, err) < 0 || rt_fs_write_file(path, bytes, len, err) < 0) return -1;
-  if (write_item_doc(w, remote_path, mimetype, width, height, (long long)len, label, err) < 0) return -1;
+  if (write_item_doc(w, remote_path, mimetype, width, height, (long long)len, annotations, err) < 0) return -1;
   w->items++;
   return 0;
+}
+
+int rt_dsw_add_item(rt_dataset_writer *w, const char *remote_path, const void *bytes, size_t len,
+                    const char *mimetype, long width, long height, const char *label, rt_error *err) {
+  json_t *gt = label ? json_pack("[{s:s, s:s}]", "type", "class", "label", label) : NULL;
+  if (label && !gt) return rt_fail(err, "out of memory writing the document of %s", remote_path);
+  int rc = rt_dsw_add_item_annotated(w, remote_path, bytes, len, mimetype, width, height, gt, err);
+  json_decref(gt);
+  return rc;
 }
 
 int rt_dsw_add_file(rt_dataset_writer *w, const char *remote_path, const char *src, const char *mimetype,

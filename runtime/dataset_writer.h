@@ -42,6 +42,17 @@ int rt_dsw_add_label(rt_dataset_writer *w, const char *label, rt_error *err);
 int rt_dsw_add_item(rt_dataset_writer *w, const char *remote_path, const void *bytes, size_t len,
                     const char *mimetype, long width, long height, const char *label, rt_error *err);
 
+/* Like rt_dsw_add_item, with any ground truth: annotations (borrowed; NULL
+ * for none) is an array of {"type", "label", "coordinates"} objects in
+ * Dataloop form (coordinates may be left out, as for class). Each is written
+ * with a stable id, "attributes": [] and metadata.system.automated = false:
+ *   json_t *gt = json_pack("[{s:s, s:s, s:[{s:i, s:i, s:i}, {s:i, s:i, s:i}]}]", "type", "box",
+ *                          "label", "ellipse", "coordinates", "x", 3, "y", 4, "z", 0, "x", 20, "y", 12, "z", 0);
+ *   rt_dsw_add_item_annotated(&w, "/test/00001.png", png, png_len, "image/png", 96, 96, gt, &err); */
+int rt_dsw_add_item_annotated(rt_dataset_writer *w, const char *remote_path, const void *bytes, size_t len,
+                              const char *mimetype, long width, long height, const json_t *annotations,
+                              rt_error *err);
+
 /* Copies the file at src as item remote_path (see rt_dsw_add_item). */
 int rt_dsw_add_file(rt_dataset_writer *w, const char *remote_path, const char *src, const char *mimetype,
                     const char *label, rt_error *err);
@@ -55,8 +66,9 @@ void rt_dsw_abort(rt_dataset_writer *w);
 /* 24 random hex digits (an entity id, as the platform's). */
 int rt_new_id(char out[25], rt_error *err);
 
-/* The json/ path of an item: remote path with its extension replaced by .json. */
-int rt_json_path_of(const char *root, const char *remote_path, char *out, rt_error *err);
+/* Where an item's document lives in a json folder: json_dir + the remote
+ * path with its extension replaced by .json ("/a/b.png" -> json_dir/a/b.json). */
+int rt_doc_path(const char *json_dir, const char *remote_path, char *out, rt_error *err);
 
 /* Mimetype from a file name's extension ("image/jpeg"); "application/octet-stream" when unknown. */
 const char *rt_mimetype_of(const char *filename);

@@ -496,12 +496,13 @@ int dl_nn_linear_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
  * bias[O] or NULL, y[N,O,OH,OW] with OH = (H + 2*pad_h - KH) / stride_h + 1
  * (likewise OW); zero padding. col (may be NULL), f32 [C*KH*KW, N*OH*OW],
  * receives the unfolded input (im2col); passing it to backward with the same
- * x saves unfolding again. */
+ * x saves unfolding again. Backward uses col as work space when grad_x is
+ * wanted: afterwards it no longer holds the unfolded input. */
 int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *bias, dl_tensor *y,
                          int stride_h, int stride_w, int pad_h, int pad_w, dl_tensor *col, dl_error *err);
 int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *grad_y, dl_tensor *grad_x,
                           dl_tensor *grad_weight, dl_tensor *grad_bias, int stride_h, int stride_w, int pad_h,
-                          int pad_w, const dl_tensor *col, dl_error *err);
+                          int pad_w, dl_tensor *col, dl_error *err);
 
 /* Max over kernel windows without padding: x[N,C,H,W] -> y[N,C,OH,OW] with
  * OH = (H - kernel_h) / stride_h + 1. argmax (I32, y's shape) receives the

@@ -5,7 +5,8 @@
  * OpenBLAS spreads over its threads, instead of one small GEMM per sample.
  * Chunks keep the work buffers near CHUNK_FLOATS. A caller that trains can
  * keep col from forward and hand it to backward, which then skips unfolding
- * the input again (the whole batch is one chunk then). */
+ * the input again and reuses col's memory for the input gradient's columns
+ * (the whole batch is one chunk then). */
 #include "nn_internal.h"
 
 #include <cblas.h>
@@ -264,7 +265,7 @@ int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_t
 
 int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *grad_y,
                           dl_tensor *grad_x, dl_tensor *grad_weight, dl_tensor *grad_bias, int stride_h,
-                          int stride_w, int pad_h, int pad_w, const dl_tensor *col, dl_error *err) {
+                          int stride_w, int pad_h, int pad_w, dl_tensor *col, dl_error *err) {
   conv_geom g;
   int rc = check_geometry(x, weight, NULL, stride_h, stride_w, pad_h, pad_w, &g, err);
   if (rc < 0) return rc;
@@ -278,17 +279,17 @@ int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
   if (grad_x && grad_x->numel > 0) memset(grad_x->data, 0, (size_t)grad_x->numel * sizeof(float));
   if (g.n == 0 || g.p == 0) return DL_OK;
 
-  /* Without the caller's col, one buffer holds the unfolded input until the
-   * weight gradient is done, then the input gradient's columns. */
+  /* One buffer (the caller's col, or our own) holds the unfolded input until
+   * the weight gradient is done, then the input gradient's columns. */
   const int64_t nc_max = col ? g.n : chunk_samples(&g);
   if ((rc = dl__nn_expect_blas_dims("conv2d", g.o, nc_max * g.p, g.k, err)) < 0) return rc;
-  float *dy = NULL, *work = NULL;
+  float *dy = NULL, *own = NULL;
   if ((rc = alloc_floats(g.o * nc_max * g.p, &dy, err)) < 0 ||
-      ((!col || grad_x) && (rc = alloc_floats(g.k * nc_max * g.p, &work, err)) < 0)) {
+      (!col && (rc = alloc_floats(g.k * nc_max * g.p, &own, err)) < 0)) {
     free(dy);
     return rc;
   }
-  const float *unfolded = col ? col->data : work;
+  float *work = col ? col->data : own;
   float *pgb = grad_bias ? grad_bias->data : NULL;
   for (int64_t n0 = 0; n0 < g.n; n0 += nc_max) {
     const int64_t nc = g.n - n0 < nc_max ? g.n - n0 : nc_max, cols = nc * g.p;
@@ -304,14 +305,14 @@ int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
       for (int64_t o = 0; o < g.o; o++) pgb[o] += sum_floats(dy + o * cols, cols);
     if (!col) dl__nn_parallel_for(nc, min_samples(g.k * g.p), im2col_samples, &job);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g.o, (int)g.k, (int)cols, 1.0f, dy, (int)cols,
-                unfolded, (int)cols, 1.0f, grad_weight->data, (int)g.k);
+                work, (int)cols, 1.0f, grad_weight->data, (int)g.k);
     if (grad_x) {
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.k, (int)cols, (int)g.o, 1.0f, weight->data,
                   (int)g.k, dy, (int)cols, 0.0f, work, (int)cols);
       dl__nn_parallel_for(nc, min_samples(g.k * g.p), col2im_samples, &job);
     }
   }
-  free(work);
+  free(own);
   free(dy);
   return DL_OK;
 }

@@ -129,6 +129,21 @@ describe('dl.nn layers', function()
     assert.has_error(function() nn.Dropout(1.5) end)
   end)
 
+  it('Conv2d gives the same gradients from a second backward of one forward', function()
+    local conv = nn.Conv2d(2, 3, 3, { padding = 1 })
+    local x = tensor.full({ 2, 2, 5, 5 }, 0.5)
+    x:set(1, 2, 3, 4, -1)
+    local g = tensor.full({ 2, 3, 5, 5 }, 1)
+    conv:forward(x)
+    local first = conv:backward(x, g):totable()
+    local wgrad = conv.weight.grad:clone()
+    assert.same(first, conv:backward(x, g):totable())
+    assert.same((wgrad * 2):totable(), conv.weight.grad:totable())
+    conv:eval()
+    conv:forward(x) -- no unfolded input kept in eval mode
+    assert.same(first, conv:backward(x, g):totable())
+  end)
+
   it('MaxPool2d and Flatten route gradients back to the input shape', function()
     local pool = nn.MaxPool2d(2)
     local x = tensor.from_table({ { { { 1, 5, 2, 0 }, { 3, 4, 8, 1 } } } }) -- 1x1x2x4

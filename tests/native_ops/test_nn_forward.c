@@ -114,8 +114,12 @@ static void test_conv2d_backward_across_chunks(void **state) {
   assert_int_equal(dl_nn_conv2d_backward(x, wt, gy, gx_col, gw_col, NULL, 1, 1, 0, 0, col, NULL), DL_OK);
   expect_close("grad_x with col", f32(gx_col), f32(gx), gx->numel, 1e-5);
   expect_close("grad_weight with col", f32(gw_col), f32(gw), gw->numel, 1e-4);
-  /* grad_x is optional with col too */
+  /* Backward used col as work space for grad_x; unfold again, then skip grad_x:
+   * the weight gradient adds up to twice the single one. */
+  assert_int_equal(dl_nn_conv2d_forward(x, wt, NULL, y, 1, 1, 0, 0, col, NULL), DL_OK);
   assert_int_equal(dl_nn_conv2d_backward(x, wt, gy, NULL, gw_col, NULL, 1, 1, 0, 0, col, NULL), DL_OK);
+  for (int64_t i = 0; i < gw->numel; i++) f32(gw)[i] *= 2;
+  expect_close("grad_weight twice, with col", f32(gw_col), f32(gw), gw->numel, 1e-4);
   int64_t bad_shape[2] = {9, 7};
   dl_tensor *bad_col = make_f32(2, bad_shape, NULL);
   assert_int_equal(dl_nn_conv2d_forward(x, wt, NULL, y, 1, 1, 0, 0, bad_col, &e), DL_E_SHAPE);

@@ -148,7 +148,8 @@ local function out_size(n, kernel, stride, pad)
   return s > 0 and s or 0
 end
 
---- In training mode it keeps the unfolded input for backward (C*KH*KW x N*OH*OW floats).
+--- In training mode it keeps the unfolded input for backward (C*KH*KW x N*OH*OW floats, a
+--- buffer the layer reuses from batch to batch).
 ---@param x dl.Tensor [N, in_channels, H, W]
 ---@return dl.Tensor y [N, out_channels, OH, OW]
 function Conv2d:forward(x)
@@ -157,10 +158,17 @@ function Conv2d:forward(x)
     out_size(dim(x, 3), self.kernel_w, self.stride_w, self.pad_w)
   local y = empty({ n, self.out_channels, oh, ow })
   local col = nil
-  if self.training then col = empty({ dim(x, 1) * self.kernel_h * self.kernel_w, n * oh * ow }) end
+  if self.training then
+    local rows, cols = dim(x, 1) * self.kernel_h * self.kernel_w, n * oh * ow
+    col = self._col
+    if not (col and dim(col, 0) == rows and dim(col, 1) == cols) then
+      col = empty({ rows, cols })
+      self._col = col
+    end
+  end
   self:check(C.dl_nn_conv2d_forward(x, self.weight.data, self.bias and self.bias.data, y, self.stride_h,
     self.stride_w, self.pad_h, self.pad_w, col, err))
-  self._col = col -- the unfolded input, so that backward need not unfold it again
+  self._col_ready = col ~= nil -- _col holds this forward's unfolded input
   return y
 end
 
@@ -173,9 +181,11 @@ function Conv2d:backward(x, grad_out, input_grad)
   x = image_input(self, x)
   self:expect_tensor(grad_out, 'grad_out')
   local grad_in = input_grad ~= false and empty(x:size()) or nil
+  local col = self._col_ready and self._col or nil
   self:check(C.dl_nn_conv2d_backward(x, self.weight.data, grad_out:contiguous(), grad_in, self.weight.grad,
-    self.bias and self.bias.grad, self.stride_h, self.stride_w, self.pad_h, self.pad_w, self._col, err))
-  self._col = nil -- its memory can go; a second backward unfolds x again
+    self.bias and self.bias.grad, self.stride_h, self.stride_w, self.pad_h, self.pad_w, col, err))
+  -- computing grad_in overwrote col; a second backward unfolds x again
+  if grad_in then self._col_ready = false end
   return grad_in
 end
 

@@ -25,9 +25,9 @@ int dl__nn_expect_blas_dims(const char *what, int64_t m, int64_t n, int64_t k, d
 typedef void (*dl__nn_range_fn)(void *ctx, int64_t begin, int64_t end);
 
 /* Runs fn over [0, n) split into contiguous chunks of at least min_chunk
- * indices, at most one per core, on threads started for the call (the
- * calling thread runs the first chunk); returns when every chunk is done.
- * fn must write disjoint memory for disjoint ranges. */
+ * indices, at most one per core, on the nn worker threads and the calling
+ * thread; returns when every chunk is done. fn must write disjoint memory
+ * for disjoint ranges. */
 void dl__nn_parallel_for(int64_t n, int64_t min_chunk, dl__nn_range_fn fn, void *ctx);
 
 /* splitmix64: small, fast, and every state value is a valid seed. The nn

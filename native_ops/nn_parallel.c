@@ -1,7 +1,13 @@
 /* A parallel loop for the memory-bound parts of the nn kernels (im2col,
  * pooling, ReLU, optimizer steps). OpenBLAS already spreads the GEMMs over
  * the cores; without this, everything between two GEMMs ran on one core and
- * took as long as the GEMMs themselves in a small CNN. */
+ * took as long as the GEMMs themselves in a small CNN.
+ *
+ * The worker threads start on first use and stay for the life of the
+ * process, waiting on a condition variable (as OpenBLAS keeps its own):
+ * starting threads for every call cost 40 us, as much as a small op. One
+ * loop runs at a time; a caller that finds the pool busy, or a forked child
+ * (which has no workers), runs its loop on its own thread. */
 #include "nn_internal.h"
 
 #include <pthread.h>
@@ -9,51 +15,99 @@
 
 enum { MAX_THREADS = 8 };
 
-typedef struct range_job {
-  dl__nn_range_fn fn;
+typedef struct pool {
+  pthread_mutex_t lock; /* guards everything below */
+  pthread_cond_t wake;  /* workers wait here for the next loop */
+  pthread_cond_t done;  /* the caller waits here for the last chunk */
+  uint64_t generation;  /* bumped for every loop */
+  dl__nn_range_fn fn;   /* the current loop: fn(ctx, ...) over [0, n) in `chunks` chunks */
   void *ctx;
-  int64_t begin, end;
-} range_job;
+  int64_t n, chunks;
+  int64_t next;     /* the next chunk to take */
+  int64_t finished; /* chunks done */
+  int workers;      /* threads started */
+  pid_t owner;      /* the process that started them */
+} pool;
 
-static void *run_job(void *arg) {
-  range_job *job = arg;
-  job->fn(job->ctx, job->begin, job->end);
+static pool the_pool = {
+    .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+
+/* Serialises loops: the pool runs one at a time. */
+static pthread_mutex_t loop_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Online cores, at most MAX_THREADS. Called under loop_lock. */
+static int core_count(void) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  return cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS : (int)cores;
+}
+
+/* Takes and runs chunks of the current loop until none is left. Called and
+ * returns with the pool locked. */
+static void run_chunks(pool *p) {
+  while (p->next < p->chunks) {
+    const int64_t i = p->next++;
+    const int64_t begin = p->n * i / p->chunks, end = p->n * (i + 1) / p->chunks;
+    dl__nn_range_fn fn = p->fn;
+    void *ctx = p->ctx;
+    pthread_mutex_unlock(&p->lock);
+    fn(ctx, begin, end);
+    pthread_mutex_lock(&p->lock);
+    if (++p->finished == p->chunks) pthread_cond_signal(&p->done);
+  }
+}
+
+static void *worker_main(void *arg) {
+  pool *p = arg;
+  pthread_mutex_lock(&p->lock);
+  uint64_t seen = p->generation;
+  for (;;) {
+    while (p->generation == seen) pthread_cond_wait(&p->wake, &p->lock);
+    seen = p->generation;
+    run_chunks(p);
+  }
   return NULL;
 }
 
-/* Online cores, read once: sysconf reads a file under /sys on every call. */
-static int core_count(void) {
-  static int cached; /* 0 until known; a benign race writes the same value */
-  int n = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (n == 0) {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    n = cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS : (int)cores;
-    __atomic_store_n(&cached, n, __ATOMIC_RELAXED);
+/* Starts the workers once per process; returns how many there are. Called
+ * under loop_lock. */
+static int ensure_workers(pool *p) {
+  const pid_t self = getpid();
+  if (p->owner == 0) {
+    p->owner = self;
+    const int want = core_count() - 1;
+    for (int i = 0; i < want; i++) {
+      pthread_t t;
+      if (pthread_create(&t, NULL, worker_main, p) != 0) break;
+      pthread_detach(t);
+      p->workers++;
+    }
   }
-  return n;
+  return p->owner == self ? p->workers : 0;
 }
 
 void dl__nn_parallel_for(int64_t n, int64_t min_chunk, dl__nn_range_fn fn, void *ctx) {
   if (n <= 0) return;
   if (min_chunk < 1) min_chunk = 1;
-  int64_t chunks = n / min_chunk;
-  if (chunks > core_count()) chunks = core_count();
-  if (chunks <= 1) {
+  if (n / min_chunk < 2 || pthread_mutex_trylock(&loop_lock) != 0) {
     fn(ctx, 0, n);
     return;
   }
-  range_job jobs[MAX_THREADS];
-  pthread_t threads[MAX_THREADS];
-  bool started[MAX_THREADS] = {false};
-  for (int64_t i = 0; i < chunks; i++)
-    jobs[i] = (range_job){.fn = fn, .ctx = ctx, .begin = n * i / chunks, .end = n * (i + 1) / chunks};
-  /* The calling thread takes chunk 0; a chunk whose thread cannot start runs here too. */
-  for (int64_t i = 1; i < chunks; i++) started[i] = pthread_create(&threads[i], NULL, run_job, &jobs[i]) == 0;
-  run_job(&jobs[0]);
-  for (int64_t i = 1; i < chunks; i++) {
-    if (started[i])
-      pthread_join(threads[i], NULL);
-    else
-      run_job(&jobs[i]);
+  pool *p = &the_pool;
+  const int64_t workers = ensure_workers(p);
+  int64_t chunks = n / min_chunk;
+  if (chunks > workers + 1) chunks = workers + 1;
+  if (chunks < 2) {
+    pthread_mutex_unlock(&loop_lock);
+    fn(ctx, 0, n);
+    return;
   }
+  pthread_mutex_lock(&p->lock);
+  p->fn = fn, p->ctx = ctx, p->n = n, p->chunks = chunks;
+  p->next = p->finished = 0;
+  p->generation++;
+  pthread_cond_broadcast(&p->wake);
+  run_chunks(p);
+  while (p->finished < p->chunks) pthread_cond_wait(&p->done, &p->lock);
+  pthread_mutex_unlock(&p->lock);
+  pthread_mutex_unlock(&loop_lock);
 }

@@ -181,8 +181,12 @@ static void test_large_inputs_match_the_definition(void **state) {
       fail_msg("relu at %lld: x %g -> y %g, grad %g", (long long)i, v, f32(y)[i], f32(gx)[i]);
   }
   /* 3x2 windows, stride (3, 2): the last row and column of each plane are left out */
-  dl_tensor *py = make_f32(4, pooled, NULL), *arg = make(DL_I32, 4, pooled);
+  dl_tensor *py = make_f32(4, pooled, NULL), *arg = make(DL_I32, 4, pooled), *pg = make_f32(4, pooled, NULL);
+  dl_tensor *want_gx = make_like(x);
+  fill_uniform(pg, &s, -1, 1);
+  fill_uniform(gx, &s, -1, 1); /* backward must overwrite all of it */
   assert_int_equal(dl_nn_maxpool2d_forward(x, py, arg, 3, 2, 3, 2, NULL), DL_OK);
+  assert_int_equal(dl_nn_maxpool2d_backward(pg, arg, gx, NULL), DL_OK);
   for (int64_t plane = 0; plane < 4 * 16; plane++)
     for (int64_t oy = 0; oy < 21; oy++)
       for (int64_t ox = 0; ox < 31; ox++) {
@@ -195,8 +199,10 @@ static void test_large_inputs_match_the_definition(void **state) {
         if (((int32_t *)arg->data)[at] != best || f32(py)[at] != in[best])
           fail_msg("maxpool plane %lld (%lld, %lld): argmax %d, expected %lld", (long long)plane,
                    (long long)oy, (long long)ox, ((int32_t *)arg->data)[at], (long long)best);
+        f32(want_gx)[plane * 64 * 63 + best] = f32(pg)[at]; /* windows do not overlap */
       }
-  dl_tensor *all[] = {x, y, g, gx, py, arg};
+  expect_close("maxpool grad_x", f32(gx), f32(want_gx), gx->numel, 0);
+  dl_tensor *all[] = {x, y, g, gx, py, arg, pg, want_gx};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) dl_tensor_release(all[i]);
 }
 

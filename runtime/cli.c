@@ -283,3 +283,7 @@ bool rt_args_flag(const rt_args *args, const char *name) {
   const rt_arg_value *v = lookup(args, name);
   return v && v->count > 0;
 }
+
+bool rt_args_declares(const rt_args *args, const char *name) {
+  return find_option(args->cmd, name, strlen(name), 0) != NULL;
+}

@@ -60,6 +60,8 @@ typedef struct rt_arg_value {
   const char **values;  /* owned by rt_args; points into argv */
 } rt_arg_value;
 
+struct rt_watch;
+
 typedef struct rt_args {
   const rt_command *cmd;
   const char *adapter;     /* the ADAPTER.lua argument, or NULL */
@@ -67,6 +69,7 @@ typedef struct rt_args {
   const char **positional; /* points into argv */
   int nset;
   rt_arg_value *set;       /* one entry per option given */
+  struct rt_watch *watch;  /* the --watch loop re-running this command (watch.h), or NULL */
 } rt_args;
 
 /* The table of commands, NULL-terminated (commands.c). */
@@ -83,6 +86,8 @@ void rt_args_free(rt_args *args);
 const char *rt_args_value(const rt_args *args, const char *name); /* last value or NULL */
 int rt_args_list(const rt_args *args, const char *name, const char *const **values);
 bool rt_args_flag(const rt_args *args, const char *name);
+/* True when the command declares the option (asking never aborts). */
+bool rt_args_declares(const rt_args *args, const char *name);
 
 /* Prints the full help of a command, or of dlrun when cmd is NULL. */
 void rt_cli_help(const rt_command *cmd, FILE *out);

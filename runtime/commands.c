@@ -28,6 +28,14 @@ static const rt_option output_options[] = {
 };
 static const rt_option_group output_group = {"Output", output_options};
 
+static const rt_option watch_options[] = {
+    {"watch", 'w', RT_OPT_FLAG, NULL,
+     "run again on the same items whenever the adapter or a Lua module it requires is saved (Ctrl-C stops)"},
+    {"reload-model", 0, RT_OPT_FLAG, NULL, "with --watch: call load() on every run (by default only when it must)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group watch_group = {"Development", watch_options};
+
 static const rt_option item_options[] = {
     {"dataset", 'd', RT_OPT_VALUE, "NAME|PATH", "items of this dataset (a name under DIR/datasets/, or a path)"},
     {"filter", 'f', RT_OPT_LIST, "FILTER",
@@ -68,9 +76,10 @@ static const char *const requires_embed[] = {"load", "embed", NULL};
 static const char *const requires_train[] = {"load", "train", "save", NULL};
 
 static const rt_option_group *const adapter_groups[] = {&model_group, &config_group, &output_group, NULL};
-static const rt_option_group *const item_groups[] = {&item_group, &model_group, &config_group, &output_group, NULL};
+static const rt_option_group *const item_groups[] = {&item_group, &model_group, &config_group, &output_group,
+                                                    &watch_group, NULL};
 static const rt_option_group *const evaluate_groups[] = {&evaluate_item_group, &model_group, &config_group,
-                                                        &output_group, NULL};
+                                                        &output_group, &watch_group, NULL};
 static const rt_option store_options[] = {
     {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
     {"store", 0, RT_OPT_VALUE, "URL", "model store: file:///path or http(s)://host/prefix/ (default: DIR/store)"},

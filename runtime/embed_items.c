@@ -12,6 +12,7 @@
 #include "model_entity.h"
 #include "run_items.h"
 #include "signals.h"
+#include "watch.h"
 
 typedef struct embed_run {
   rt_run_items r; /* first: the resume callback gets &run->r */
@@ -89,6 +90,7 @@ static int embed_batch(embed_run *e, size_t first, int count, rt_error *err) {
       ids[n] = it->id;
       names[n] = it->filename;
       for (int64_t j = 0; j < dim; j++) good[(size_t)n * (size_t)dim + (size_t)j] = rows[(size_t)i * (size_t)dim + (size_t)j];
+      if (r->session.args->watch) rt_watch_show_vector(r->session.args->watch, it, rows + (size_t)i * (size_t)dim, dim);
       n++;
     }
     lua_pop(L, 1);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "watch.h"
 
 int main(int argc, char **argv) {
   rt_args args;
@@ -10,7 +11,7 @@ int main(int argc, char **argv) {
     rt_args_free(&args);
     return RT_EXIT_OK;
   }
-  if (rc == RT_EXIT_OK) rc = args.cmd->run(&args);
+  if (rc == RT_EXIT_OK) rc = rt_watch_wanted(&args) ? rt_watch_run(&args) : args.cmd->run(&args);
   rt_args_free(&args);
   return rc;
 }

@@ -9,6 +9,7 @@
 
 #include "adapter.h"
 #include "signals.h"
+#include "watch.h"
 
 static int usage(const rt_args *args, const char *msg) { return rt_cli_usage_error(args->cmd, stderr, "%s", msg); }
 
@@ -39,6 +40,7 @@ static int open_model_dataset(rt_run_items *r, rt_error *err) {
 
 /* Lists the run's items and checks the output options against them. */
 static int list_items(rt_run_items *r, const rt_args *args, const char *subset, rt_error *err) {
+  if (args->watch && rt_watch_take_items(args->watch, &r->items)) return 0; /* listed by the first run */
   const char *const *filters;
   int nfilters = rt_args_list(args, "filter", &filters);
   if (subset && nfilters == 0) {
@@ -112,7 +114,7 @@ static int open_run(rt_run_items *r, const rt_args *args, const char *command, r
     return rt_run_items_close(r, rt_session_fail(err.msg));
   if (removed) fprintf(stderr, "dlrun: removed %ld temp files left by an interrupted run in %s\n", removed, docs);
 
-  rc = rt_session_load_model(&r->session);
+  rc = args->watch ? rt_watch_load_model(args->watch, &r->session) : rt_session_load_model(&r->session);
   if (rc != 0) return rt_run_items_close(r, rc);
   if (rt_run_open(&r->run, &r->session.paths, command, r->session.model_name, &err) < 0)
     return rt_run_items_close(r, rt_session_fail(err.msg));
@@ -195,6 +197,7 @@ void rt_run_items_fail_batch(rt_run_items *r, int batch_at, size_t first, int co
 }
 
 int rt_run_items_close(rt_run_items *r, int rc) {
+  rt_watch *watch = r->session_open ? r->session.args->watch : NULL;
   if (r->batches_open) {
     rt_progress_finish(&r->progress);
     rt_batches_close(&r->batches);
@@ -209,10 +212,14 @@ int rt_run_items_close(rt_run_items *r, int rc) {
     }
     if (rc == 0) rc = exit_code;
     rt_run_close(&r->run);
-    if (sig && rc != RT_EXIT_ERROR) {
+    if (sig && rc != RT_EXIT_ERROR && !watch) {
       fprintf(stderr, "dlrun: interrupted; run the same command with --resume to finish the remaining items\n");
       rc = 128 + sig;
     }
+  }
+  if (watch) {
+    rt_watch_collect(watch, r->session.host);
+    rt_watch_keep_items(watch, &r->items);
   }
   if (r->session_open) rt_session_close(&r->session);
   if (r->dataset_open) rt_dataset_close(&r->dataset);

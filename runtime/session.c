@@ -8,6 +8,7 @@
 
 #include "adapter.h"
 #include "model_store.h"
+#include "watch.h"
 
 int rt_session_fail(const char *msg) {
   fprintf(stderr, "dlrun: %s\n", msg);
@@ -99,6 +100,7 @@ int rt_session_open(rt_session *s, const rt_args *args, const rt_dataset *datase
     snprintf(dir, sizeof dir, ".");
   s->host = rt_host_new(dir, &err);
   if (!s->host) return rt_session_fail(err.msg);
+  if (args->watch && rt_watch_track(args->watch, s->host, &err) < 0) return rt_session_fail(err.msg);
   if (rt_adapter_load(s->host, args->adapter, args->cmd->name, args->cmd->requires, &err) < 0)
     return rt_session_fail(err.msg);
 

@@ -69,6 +69,13 @@ static const rt_option import_options[] = {
 };
 static const rt_option_group import_group = {"Options", import_options};
 
+static const rt_option train_options[] = {
+    {"dataset", 'd', RT_OPT_VALUE, "NAME|PATH", "train on this dataset (default: the model's datasetId)"},
+    {"cleanup", 0, RT_OPT_FLAG, NULL, "remove the prepared data (DIR/model_data/...) when done"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group train_group = {"Training", train_options};
+
 static const char *const requires_load[] = {"load", NULL};
 static const char *const requires_save[] = {"save", NULL};
 static const char *const requires_predict[] = {"load", "predict", NULL};
@@ -76,6 +83,7 @@ static const char *const requires_embed[] = {"load", "embed", NULL};
 static const char *const requires_train[] = {"load", "train", "save", NULL};
 
 static const rt_option_group *const adapter_groups[] = {&model_group, &config_group, &output_group, NULL};
+static const rt_option_group *const train_groups[] = {&train_group, &model_group, &config_group, &output_group, NULL};
 static const rt_option_group *const item_groups[] = {&item_group, &model_group, &config_group, &output_group,
                                                     &watch_group, NULL};
 static const rt_option_group *const evaluate_groups[] = {&evaluate_item_group, &model_group, &config_group,
@@ -132,10 +140,18 @@ static const rt_command cmd_train = {
     .name = "train",
     .usage = "ADAPTER.lua train [options]",
     .summary = "train_model: prepare the model's subsets, run train, save the result as a new version",
+    .details =
+        "Status becomes training; the model is loaded (A:load); its subsets (model.json\n"
+        "metadata.system.subsets, default train = dir /train, validation = dir /validation) are\n"
+        "copied with their ground truth into DIR/model_data/<id>_<name>/<time>/datasets/<dataset id>/;\n"
+        "A:train(data_path, output_path, opts) runs, reporting each epoch through\n"
+        "opts.on_epoch_end(epoch, n_epochs, metrics) into model.json metrics.train; then\n"
+        "A:save(output_path) and the whole output folder becomes the next version, status trained.\n"
+        "If train raises, the output folder is still saved, the status becomes failed, exit 1.",
     .needs_adapter = true,
     .requires = requires_train,
-    .groups = adapter_groups,
-    .run = rt_cmd_pending,
+    .groups = train_groups,
+    .run = rt_cmd_train,
 };
 
 static const rt_command cmd_evaluate = {

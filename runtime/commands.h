@@ -8,6 +8,7 @@ int rt_cmd_test(const rt_args *args);
 int rt_cmd_load(const rt_args *args);
 int rt_cmd_predict(const rt_args *args);
 int rt_cmd_embed(const rt_args *args);
+int rt_cmd_train(const rt_args *args);
 int rt_cmd_evaluate(const rt_args *args);
 int rt_cmd_similar(const rt_args *args);
 int rt_cmd_save(const rt_args *args);

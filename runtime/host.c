@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lua_fs.h"
+
 /* The FFI block of native_ops/dl_native.h, generated at build time. */
 extern const char dl_native_cdef[];
 
@@ -151,6 +153,8 @@ rt_host *rt_host_new(const char *adapter_dir, rt_error *err) {
   lua_getfield(L, -1, "preload");
   lua_pushcfunction(L, load_cdef);
   lua_setfield(L, -2, "dl._cdef");
+  lua_pushcfunction(L, rt_lua_fs_open);
+  lua_setfield(L, -2, "dl._fs");
   lua_pop(L, 2);
   return h;
 }

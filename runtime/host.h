@@ -18,7 +18,8 @@ typedef struct rt_host {
 } rt_host;
 
 /* A new state with the standard libraries, package.path pointing at the dl
- * package (and at adapter_dir first, when not NULL) and dl._cdef preloaded.
+ * package (and at adapter_dir first, when not NULL), dl._cdef and dl._fs
+ * (lua_fs.h) preloaded.
  * Caller frees with rt_host_free. */
 rt_host *rt_host_new(const char *adapter_dir, rt_error *err);
 void rt_host_free(rt_host *h);

@@ -1,7 +1,10 @@
 /* dl._fs: directory listing for the dl package, over rt_fs_list_files. */
 #include "lua_fs.h"
 
+#include <errno.h>
 #include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fsutil.h"
 
@@ -30,9 +33,62 @@ static int list_files(lua_State *L) {
   return 1;
 }
 
+/* true, or nil and the message of a failed rt_fs call */
+static int result(lua_State *L, int rc, const rt_error *err) {
+  if (rc == 0) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushnil(L);
+  lua_pushstring(L, err->msg);
+  return 2;
+}
+
+static int mkdir_p(lua_State *L) {
+  rt_error err;
+  return result(L, rt_fs_mkdir_p(luaL_checkstring(L, 1), &err), &err);
+}
+
+static int rm_rf(lua_State *L) {
+  rt_error err;
+  return result(L, rt_fs_rm_rf(luaL_checkstring(L, 1), &err), &err);
+}
+
+static int write_atomic(lua_State *L) {
+  size_t len;
+  const char *path = luaL_checkstring(L, 1), *data = luaL_checklstring(L, 2, &len);
+  rt_error err;
+  return result(L, rt_fs_write_atomic(path, data, len, &err), &err);
+}
+
+static int exists(lua_State *L) {
+  lua_pushboolean(L, rt_fs_exists(luaL_checkstring(L, 1)));
+  return 1;
+}
+
+/* temp_dir(prefix) -> a new folder $TMPDIR/<prefix>XXXXXX (the caller removes it) | nil, err */
+static int temp_dir(lua_State *L) {
+  const char *prefix = luaL_optstring(L, 1, "dlrun-");
+  if (strchr(prefix, '/')) return luaL_argerror(L, 1, "a prefix holds no '/'");
+  const char *tmp = getenv("TMPDIR");
+  char path[RT_PATH_MAX];
+  rt_error err;
+  if (rt_fs_path(path, &err, "%s/%sXXXXXX", tmp && *tmp ? tmp : "/tmp", prefix) < 0) return result(L, -1, &err);
+  if (!mkdtemp(path)) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "cannot make a temp folder %s: %s", path, strerror(errno));
+    return 2;
+  }
+  lua_pushstring(L, path);
+  return 1;
+}
+
 int rt_lua_fs_open(lua_State *L) {
-  lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, list_files);
-  lua_setfield(L, -2, "list_files");
+  static const luaL_Reg fns[] = {
+      {"list_files", list_files}, {"mkdir_p", mkdir_p}, {"rm_rf", rm_rf},          {"write_atomic", write_atomic},
+      {"exists", exists},         {"temp_dir", temp_dir}, {NULL, NULL},
+  };
+  lua_newtable(L);
+  luaL_register(L, NULL, fns);
   return 1;
 }

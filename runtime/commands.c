@@ -228,14 +228,29 @@ static const rt_command cmd_run = {
     .run = rt_cmd_run,
 };
 
+static const rt_option new_options[] = {
+    {"template", 't', RT_OPT_VALUE, "KIND", "classifier (default), detector or embedder"},
+    {"dir", 0, RT_OPT_VALUE, "DIR", "write into DIR (created if needed; default: the current folder)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const rt_option_group new_group = {"Options", new_options};
+static const rt_option_group *const new_groups[] = {&new_group, NULL};
+
 static const rt_command cmd_new = {
     .name = "new",
     .usage = "new NAME [options]",
     .summary = "scaffold an adapter: NAME.lua, its spec, .luarc.json and a README",
-    .groups = no_groups,
+    .details =
+        "Writes NAME.lua (a working adapter of the chosen kind), spec/NAME_spec.lua (busted\n"
+        "specs over dl.testing), README.md, .luarc.json (lua-language-server completion for\n"
+        "the dl package) and samples/ (generated images). NAME.lua and its spec must not\n"
+        "exist; a README.md, .luarc.json or sample that exists is kept. Then:\n"
+        "  dlrun NAME.lua predict samples/    (embed for an embedder)\n"
+        "  dlrun test",
+    .groups = new_groups,
     .min_positional = 1,
     .max_positional = 1,
-    .run = rt_cmd_pending,
+    .run = rt_cmd_new,
 };
 
 static const rt_option similar_options[] = {

@@ -17,6 +17,7 @@ int rt_cmd_model_show(const rt_args *args);
 int rt_cmd_model_create(const rt_args *args);
 int rt_cmd_model_delete(const rt_args *args);
 int rt_cmd_run(const rt_args *args);
+int rt_cmd_new(const rt_args *args);
 int rt_cmd_dataset_import(const rt_args *args);
 
 /* Commands whose implementation has not landed yet say so and exit 1. */

@@ -170,7 +170,7 @@ function M.items(inputs)
       dir = dir or M.tempdir()
       name = format('item%d.png', i)
       path = dir .. '/' .. name
-      local ok, err = v:save_png(path)
+      local ok, err = require('dl.image').save_png(v, path)
       if not ok then error(format('dl.testing.items: image %d: %s', i, err), 2) end
     elseif type(v) == 'string' then
       path, name = v, v:match('[^/]+$')

@@ -434,7 +434,7 @@ int rt_fs_batch_commit(rt_fs_batch *b, rt_error *err) {
     free(b->v[i].tmp);
     free(b->v[i].path);
   }
-  memmove(b->v, b->v + done, (b->n - done) * sizeof *b->v);
+  if (done > 0 && done < b->n) memmove(b->v, b->v + done, (b->n - done) * sizeof *b->v);
   b->n -= done;
   rt_strlist_free(&dirs);
   return rc;

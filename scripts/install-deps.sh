@@ -20,7 +20,7 @@ test_pkgs=(
   python3 python3-numpy python3-pil   # reference files written by the tests' helper scripts
   dataset-fashion-mnist   # the demo dataset
 )
-bench_pkgs=(python3-torch python3-torchvision python3-skimage python3-sklearn libjpeg-turbo-progs)
+bench_pkgs=(python3-torch python3-torchvision python3-skimage python3-sklearn libjpeg-turbo-progs time)
 fuzz_pkgs=(clang libclang-rt-dev)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")

@@ -6,6 +6,7 @@
 --- function A:predict(batch, opts) ... end
 --- return A
 --- ```
+---@class dl.adapter
 local M = {}
 
 ---@class dl.InputSpec
@@ -41,12 +42,12 @@ local M = {}
 ---@field label_to_id_map table<string, integer>
 ---@field model_entity table|nil the model entity (model.json)
 ---@field log dl.Logger
----@field load fun(self: dl.Adapter, local_path: string, opts: table)|nil
----@field save fun(self: dl.Adapter, local_path: string, opts: table)|nil
----@field train fun(self: dl.Adapter, data_path: string, output_path: string, opts: table)|nil
----@field predict fun(self: dl.Adapter, batch: dl.Batch, opts: table): table[]|nil
----@field embed fun(self: dl.Adapter, batch: dl.Batch, opts: table): table|nil
----@field prepare_item fun(self: dl.Adapter, item: dl.Item): any|nil
+---@field load? fun(self: dl.Adapter, local_path: string, opts: table) reads the model from its working copy
+---@field save? fun(self: dl.Adapter, local_path: string, opts: table) writes the model into local_path
+---@field train? fun(self: dl.Adapter, data_path: string, output_path: string, opts: table) opts.on_epoch_end(epoch, n_epochs, metrics)
+---@field predict? fun(self: dl.Adapter, batch: dl.Batch, opts: table): dl.Annotation[][] one list per item
+---@field embed? fun(self: dl.Adapter, batch: dl.Batch, opts: table): (number[]|dl.Tensor)[]|dl.Tensor one vector per item, or N×D
+---@field prepare_item? fun(self: dl.Adapter, item: dl.Item): any becomes batch[i]
 
 --- The user functions an adapter may define, in the order help texts list them.
 M.USER_FUNCTIONS = { 'load', 'save', 'train', 'predict', 'embed', 'prepare_item' }
@@ -135,6 +136,7 @@ function M.new(spec)
 end
 
 ---@return boolean
+---@param v any
 function M.is_adapter(v) return type(v) == 'table' and getmetatable(v) == mt end
 
 --- Names of the user functions this adapter defines (dtlpy's

@@ -5,6 +5,7 @@
 --- annotation must fail only its own item. The host validates each item's
 --- list with `to_dataloop` after predict returns, and the error names the
 --- item, the annotation and the field.
+---@class dl.annotations
 local M = {}
 
 local type, pairs, ipairs, tostring = type, pairs, ipairs, tostring
@@ -73,12 +74,21 @@ end
 
 --- An open polyline; points as for polygon.
 ---@return dl.Annotation
+---@param points table
+---@param label string
+---@param confidence number in [0, 1]
+---@param extra dl.AnnotationExtra|nil
 function M.polyline(points, label, confidence, extra)
   return make({ type = 'polyline', points = points, label = label, confidence = confidence }, extra)
 end
 
 --- A single point.
 ---@return dl.Annotation
+---@param x number
+---@param y number
+---@param label string
+---@param confidence number in [0, 1]
+---@param extra dl.AnnotationExtra|nil
 function M.point(x, y, label, confidence, extra)
   return make({ type = 'point', x = x, y = y, label = label, confidence = confidence }, extra)
 end
@@ -86,6 +96,9 @@ end
 --- A binary mask: a u8 tensor H×W (or H×W×1); non-zero pixels belong to the label.
 ---@param mask dl.Tensor
 ---@return dl.Annotation
+---@param label string
+---@param confidence number in [0, 1]
+---@param extra dl.AnnotationExtra|nil
 function M.segmentation(mask, label, confidence, extra)
   return make({ type = 'binary', mask = mask, label = label, confidence = confidence }, extra)
 end

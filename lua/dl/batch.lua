@@ -16,6 +16,7 @@ local C = native.C
 local format = string.format
 local type, ipairs, pairs, tostring, tonumber, rawget, rawset = type, ipairs, pairs, tostring, tonumber, rawget, rawset
 
+---@class dl.batch
 local M = {}
 
 ---@class dl.Item
@@ -201,6 +202,7 @@ function M.pipeline(opts)
 end
 
 --- Number of items in the pipeline.
+---@return integer
 function Pipeline:count() return tonumber(C.dl_pipeline_count(self.ptr)) end
 
 --- The next batch (the previous one is released first: its views turn
@@ -227,6 +229,7 @@ function Pipeline:release()
 end
 
 --- Iterates over the batches: `for b in pipe:batches() do ... end`.
+---@return fun(): dl.Batch|nil
 function Pipeline:batches()
   return function() return self:next() end
 end

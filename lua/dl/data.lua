@@ -37,6 +37,7 @@ local bxor, lshift, rshift, tobit = bit.bxor, bit.lshift, bit.rshift, bit.tobit
 local io_open = io.open
 local ffi_copy, ffi_cast = ffi.copy, ffi.cast
 
+---@class dl.data
 local M = {}
 
 --- Subsets up to this size (decoded, in bytes) are kept in memory by default.

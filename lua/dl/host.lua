@@ -5,6 +5,7 @@ local log = require 'dl.log'
 local cjson = require 'cjson'
 local ffi = require 'ffi'
 
+---@class dl.host
 local M = {}
 
 local function describe(v)
@@ -18,6 +19,10 @@ end
 --- Checks what the adapter file returned and that it defines `requires`.
 ---@return dl.Adapter|nil adapter
 ---@return string|nil err
+---@param value any what the adapter file returned
+---@param path string the adapter file
+---@param command string
+---@param requires string[] user functions the command needs
 function M.validate(value, path, command, requires)
   if not adapter.is_adapter(value) then
     return nil, string.format(
@@ -127,6 +132,8 @@ function M.model_defaults(a)
 end
 
 --- Sends self.log to the run folder's log.txt as well as stderr.
+---@param a dl.Adapter
+---@param path string
 function M.attach_log(a, path)
   local f = io.open(path, 'a')
   if f then
@@ -144,6 +151,8 @@ local DEFAULT_BATCH_SIZE = 16
 ---@return string|nil mode
 ---@return integer|string batch_size_or_err
 ---@return ffi.cdata*|nil spec dl_pipeline_spec, for 'pipeline'
+---@param a dl.Adapter
+---@param threads integer 0: the online cores
 function M.batch_plan(a, threads)
   local bs = a.configuration.batch_size
   if bs == nil then bs = DEFAULT_BATCH_SIZE end
@@ -159,17 +168,34 @@ function M.batch_plan(a, threads)
   return 'default', bs
 end
 
+--- Wraps the pipeline batch the host hands over (a dl_pipeline_batch *).
+---@param ptr lightuserdata
+---@param items dl.Item[]
+---@return dl.Batch
 function M.native_batch(ptr, items)
   return require('dl.batch').from_native(ffi.cast('dl_pipeline_batch *', ptr), items)
 end
 
+--- An empty batch of items, filled with set_input / fail_input.
+---@param items dl.Item[]
+---@return dl.Batch
 function M.new_batch(items) return require('dl.batch').new(items) end
 
+--- batch[i] = what prepare_item returned.
+---@param b dl.Batch
+---@param i integer
+---@param value any
 function M.set_input(b, i, value) b[i] = value end
 
+--- Marks item i failed in preparation.
+---@param b dl.Batch
+---@param i integer
+---@param message string
 function M.fail_input(b, i, message) require('dl.batch').fail(b, i, message) end
 
 --- Default preparation for each item (image tensor, text, or the record).
+---@param items dl.Item[]
+---@return dl.Batch
 function M.default_batch(items)
   local batch = require 'dl.batch'
   local b = batch.new(items)
@@ -233,6 +259,10 @@ local function finite(x) return type(x) == 'number' and x == x and x ~= math.hug
 ---@return ffi.cdata*|nil rows float[n * D]
 ---@return integer|string dim_or_err D, or a message failing the whole batch
 ---@return (string|false)[]|nil errors per item
+---@param a dl.Adapter
+---@param b dl.Batch
+---@param result any what embed returned
+---@param known_dim integer the feature set's D, 0 when empty
 function M.convert_embeddings(a, b, result, known_dim)
   local tensor = require 'dl.tensor'
   local want = a.configuration.embeddings_size
@@ -298,6 +328,9 @@ function M.convert_embeddings(a, b, result, known_dim)
 end
 
 --- self.dataset: the dataset the command works on ({id, name, labels}).
+---@param a dl.Adapter
+---@param info_json string dataset.json
+---@param name string
 function M.set_dataset(a, info_json, name)
   local info = strip_nulls(cjson.decode(info_json))
   info.name = info.name or name
@@ -306,6 +339,8 @@ end
 
 --- label -> colour, from the labels of the dataset and then of the model
 --- (platform label objects {tag, color}).
+---@param a dl.Adapter
+---@return table<string, string|integer[]>
 function M.label_colors(a)
   local colors = {}
   for _, labels in ipairs({ a.model_entity and a.model_entity.labels, a.dataset and a.dataset.labels }) do

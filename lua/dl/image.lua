@@ -24,6 +24,7 @@ local floor, huge = math.floor, math.huge
 local format = string.format
 local is_tensor, adopt = tensor.is_tensor, tensor.adopt
 
+---@class dl.image
 local M = {}
 
 -- Scratch structs for calls into C; Lua runs on one thread per state.

@@ -5,6 +5,15 @@
 local adapter = require 'dl.adapter'
 local annotations = require 'dl.annotations'
 
+---@class dl
+---@field tensor dl.tensor n-dimensional arrays over native storage (loaded on first use)
+---@field image dl.image decode, resize, crop and encode images
+---@field batch dl.batch batch objects and the native batching pipeline
+---@field nn dl.nn layers, losses and initialisation over native kernels
+---@field optim dl.optim SGD and Adam
+---@field data dl.data datasets for train()
+---@field safetensors dl.safetensors read and write .safetensors files
+---@field testing dl.testing helpers for adapter specs (dlrun test)
 local dl = {
   _VERSION = '0.1.0',
   Adapter = adapter.new,

@@ -1,6 +1,7 @@
 --- The adapter's logger (self.log): writes to stderr and, during a run, to
 --- the run folder's log.txt. Call as self.log.info('loaded %d weights', n)
 --- or self.log:info(...); arguments are formatted with string.format.
+---@class dl.log
 local M = {}
 
 local LEVELS = { debug = 10, info = 20, warn = 30, error = 40 }

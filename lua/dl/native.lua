@@ -2,6 +2,9 @@
 --- Every dl module that calls native code localises `C` and `check` from here.
 local ffi = require 'ffi'
 
+---@class dl.native
+---@field C ffi.namespace*|table the native_ops functions
+---@field err ffi.cdata* dl_error
 local M = {}
 
 -- The major ABI this Lua package was written against; native_ops/dl_native.h
@@ -43,6 +46,8 @@ function M.check(rc)
 end
 
 --- Like check, but raises (for misuse, level 3 blames the caller's caller).
+---@param rc integer
+---@param level? integer the level error() blames (default 2)
 function M.assert(rc, level)
   if rc >= 0 then return end
   local _, msg = M.check(rc)

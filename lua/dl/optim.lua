@@ -15,6 +15,7 @@ local error, type, ipairs, tostring, setmetatable = error, type, ipairs, tostrin
 local format, huge = string.format, math.huge
 local is_tensor = tensor.is_tensor
 
+---@class dl.optim
 local M = {}
 
 -- Checks opts.params: a non-empty array of dl.nn.Parameter.

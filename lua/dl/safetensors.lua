@@ -23,6 +23,7 @@ local format, byte, char, concat, sort = string.format, string.byte, string.char
 local open, rename, remove = io.open, os.rename, os.remove
 local is_tensor = tensor.is_tensor
 
+---@class dl.safetensors
 local M = {}
 
 -- File dtype -> dl dtype, and back.

@@ -7,6 +7,7 @@ local fs = require 'dl._fs'
 
 local format = string.format
 
+---@class dl.scaffold
 local M = {}
 
 --- The kinds of adapter `dlrun new` makes, and the command each one runs.

@@ -39,11 +39,47 @@ local concat, rep = table.concat, string.rep
 local format = string.format
 local istype, cast, gc = ffi.istype, ffi.cast, ffi.gc
 
+---@class dl.tensor
+---@field methods table the methods every tensor has; modules may add to it
 local M = {}
 
 -- busted re-runs this file in the same lua_State, but ffi.metatype may run only once per
 -- ctype: the metatable and the tables it reads live in the registry and are reused.
 local reg = debug.getregistry()
+-- The methods of every tensor: those defined below on `methods`, those made in loops
+-- (arithmetic, reductions) and those dl.image adds, declared here for editors.
+---@class dl.Tensor
+---@field add fun(self: dl.Tensor, b: dl.Tensor|number): dl.Tensor a + b, broadcast, into a new tensor
+---@field sub fun(self: dl.Tensor, b: dl.Tensor|number): dl.Tensor a - b
+---@field mul fun(self: dl.Tensor, b: dl.Tensor|number): dl.Tensor a * b (elementwise)
+---@field div fun(self: dl.Tensor, b: dl.Tensor|number): dl.Tensor a / b
+---@field add_ fun(self: dl.Tensor, b: dl.Tensor|number): dl.Tensor a += b in place; returns a
+---@field sub_ fun(self: dl.Tensor, b: dl.Tensor|number): dl.Tensor a -= b in place; returns a
+---@field mul_ fun(self: dl.Tensor, b: dl.Tensor|number): dl.Tensor a *= b in place; returns a
+---@field div_ fun(self: dl.Tensor, b: dl.Tensor|number): dl.Tensor a /= b in place; returns a
+---@field sum fun(self: dl.Tensor, dim?: integer, keepdim?: boolean): number|dl.Tensor
+---@field mean fun(self: dl.Tensor, dim?: integer, keepdim?: boolean): number|dl.Tensor
+---@field argmax fun(self: dl.Tensor, dim?: integer, keepdim?: boolean): integer|dl.Tensor 1-based
+---@field argmin fun(self: dl.Tensor, dim?: integer, keepdim?: boolean): integer|dl.Tensor 1-based
+---@field max fun(self: dl.Tensor, dim?: integer, keepdim?: boolean): number|dl.Tensor, dl.Tensor?
+---@field min fun(self: dl.Tensor, dim?: integer, keepdim?: boolean): number|dl.Tensor, dl.Tensor?
+---@field softmax fun(self: dl.Tensor, dim?: integer): dl.Tensor f32, along dim (default: the last)
+---@field log_softmax fun(self: dl.Tensor, dim?: integer): dl.Tensor
+---@field resize fun(self: dl.Tensor, width: integer, height: integer, mode?: 'bilinear'|'box'): dl.Tensor (dl.image)
+---@field crop fun(self: dl.Tensor, x: integer, y: integer, width: integer, height: integer): dl.Tensor (dl.image)
+---@field center_crop fun(self: dl.Tensor, width: integer, height?: integer): dl.Tensor (dl.image)
+---@field letterbox fun(self: dl.Tensor, width: integer, height: integer, options?: {pad?: integer, mode?: 'bilinear'|'box'}): dl.Tensor, dl.image.Letterbox
+---@field to_tensor fun(self: dl.Tensor, options?: {mean?: number|number[], std?: number|number[]}): dl.Tensor C×H×W f32 (dl.image)
+---@field encode_png fun(self: dl.Tensor): string (dl.image)
+---@field encode_jpeg fun(self: dl.Tensor, quality?: integer): string (dl.image)
+---@field save_png fun(self: dl.Tensor, path: string): boolean|nil, string? (dl.image)
+---@field save_jpeg fun(self: dl.Tensor, path: string, quality?: integer): boolean|nil, string? (dl.image)
+---@operator add(dl.Tensor|number): dl.Tensor
+---@operator sub(dl.Tensor|number): dl.Tensor
+---@operator mul(dl.Tensor|number): dl.Tensor
+---@operator div(dl.Tensor|number): dl.Tensor
+---@operator unm: dl.Tensor
+---@operator len: integer the size of dim 1
 local methods = reg['dl.tensor.methods'] or {}
 reg['dl.tensor.methods'] = methods
 local ops = reg['dl.tensor.ops'] or {} -- metamethod bodies, refreshed on every load
@@ -354,6 +390,7 @@ end
 --- The shape as a table, or the size of one dim.
 ---@param d? integer a 1-based dim (negative counts from the end)
 ---@return integer[]|integer
+---@param t dl.Tensor
 function methods.size(t, d)
   live(t, 'size', 2)
   local n = t.ndim
@@ -366,6 +403,7 @@ end
 --- Strides in elements, as a table, or the stride of one dim.
 ---@param d? integer
 ---@return integer[]|integer
+---@param t dl.Tensor
 function methods.stride(t, d)
   live(t, 'stride', 2)
   local n = t.ndim
@@ -377,23 +415,28 @@ end
 
 --- Number of dims (0 for a scalar).
 ---@return integer
+---@param t dl.Tensor
 function methods.dim(t) return live(t, 'dim', 2).ndim end
 
 --- Number of elements.
 ---@return integer
+---@param t dl.Tensor
 function methods.nelement(t) return tonumber(live(t, 'nelement', 2).numel) end
 
 --- The dtype's name: 'u8', 'i32', 'i64' or 'f32'.
 ---@return dl.dtype
+---@param t dl.Tensor
 function methods.type(t) return DTYPE_NAMES[live(t, 'type', 2).dtype] end
 
 ---@return boolean
+---@param t dl.Tensor
 function methods.is_contiguous(t) return C.dl_tensor_is_contiguous(live(t, 'is_contiguous', 2)) == 1 end
 
 --- The raw typed pointer to element [1, ..., 1] (uint8_t*, int32_t*, int64_t*, float*) for hot
 --- loops. UNCHECKED: 0-based, follows t's strides (call :contiguous() first for a dense
 --- layout), and valid only while t is alive and not recycled.
 ---@return ffi.cdata*
+---@param t dl.Tensor
 function methods.ptr(t)
   live(t, 'ptr', 2)
   return cast(PTR_TYPES[t.dtype], t.data)
@@ -421,6 +464,8 @@ end
 --- The element at the given 1-based indices, one per dim (i64 values beyond 2^53 lose
 --- precision).
 ---@return number
+---@param t dl.Tensor
+---@param ... integer 1-based indices, one per dim
 function methods.get(t, ...)
   live(t, 'get', 2)
   local off = offset(t, 'get', select('#', ...), ...)
@@ -428,6 +473,8 @@ function methods.get(t, ...)
 end
 
 --- Sets the element at the given 1-based indices: t:set(i, j, value).
+---@param t dl.Tensor
+---@param ... integer|number the 1-based indices, one per dim, then the value
 function methods.set(t, ...)
   live(t, 'set', 2)
   local nargs = select('#', ...)
@@ -439,6 +486,7 @@ end
 
 --- A nested Lua table of the values (a number for a scalar).
 ---@return table|number
+---@param t dl.Tensor
 function methods.totable(t)
   live(t, 'totable', 2)
   local p = cast(PTR_TYPES[t.dtype], t.data)
@@ -459,6 +507,7 @@ end
 ---@param start integer
 ---@param len integer
 ---@return dl.Tensor
+---@param t dl.Tensor
 function methods.narrow(t, dim, start, len)
   live(t, 'narrow', 2)
   local d = dim_arg(dim, t.ndim, 2, 'narrow')
@@ -476,6 +525,7 @@ end
 ---@param dim integer
 ---@param index integer
 ---@return dl.Tensor
+---@param t dl.Tensor
 function methods.select(t, dim, index)
   live(t, 'select', 2)
   local d = dim_arg(dim, t.ndim, 2, 'select')
@@ -490,6 +540,8 @@ end
 --- The same elements with a new shape (sizes as varargs or a table; one may be -1), sharing
 --- storage. Errors when t's layout needs a copy: use reshape or contiguous() then.
 ---@return dl.Tensor
+---@param t dl.Tensor
+---@param ... integer|integer[] the sizes, as arguments or one table
 function methods.view(t, ...)
   live(t, 'view', 2)
   local n = shape_arg(2, 'view', true, ...)
@@ -498,6 +550,8 @@ end
 
 --- Like view, but copies when t's layout does not allow a view.
 ---@return dl.Tensor
+---@param t dl.Tensor
+---@param ... integer|integer[] the sizes, as arguments or one table
 function methods.reshape(t, ...)
   live(t, 'reshape', 2)
   local n = shape_arg(2, 'reshape', true, ...)
@@ -506,6 +560,8 @@ end
 
 --- Dims reordered: t:permute(3, 1, 2) turns H×W×C into C×H×W (a view).
 ---@return dl.Tensor
+---@param t dl.Tensor
+---@param ... integer|integer[] the new order of the dims
 function methods.permute(t, ...)
   live(t, 'permute', 2)
   local n = t.ndim
@@ -527,6 +583,7 @@ end
 ---@param d1? integer
 ---@param d2? integer
 ---@return dl.Tensor
+---@param t dl.Tensor
 function methods.transpose(t, d1, d2)
   live(t, 'transpose', 2)
   local n = t.ndim
@@ -541,6 +598,7 @@ end
 --- A size-1 dim inserted at position d (1..dim()+1), sharing storage.
 ---@param d integer
 ---@return dl.Tensor
+---@param t dl.Tensor
 function methods.unsqueeze(t, d)
   live(t, 'unsqueeze', 2)
   local cd = dim_arg(d, t.ndim + 1, 2, 'unsqueeze')
@@ -551,6 +609,7 @@ end
 --- Dim d (of size 1) removed, or every size-1 dim when d is nil.
 ---@param d? integer
 ---@return dl.Tensor
+---@param t dl.Tensor
 function methods.squeeze(t, d)
   live(t, 'squeeze', 2)
   if d == nil then return adopt_box(C.dl_tensor_squeeze_all(box, t, err)) end
@@ -564,6 +623,8 @@ end
 
 --- t broadcast to a larger shape (size-1 dims repeat with stride 0; -1 keeps a size).
 ---@return dl.Tensor
+---@param t dl.Tensor
+---@param ... integer|integer[] the sizes, as arguments or one table
 function methods.expand(t, ...)
   live(t, 'expand', 2)
   local n = shape_arg(2, 'expand', true, ...)
@@ -574,6 +635,7 @@ end
 
 --- t itself when already contiguous, else a contiguous copy.
 ---@return dl.Tensor
+---@param t dl.Tensor
 function methods.contiguous(t)
   live(t, 'contiguous', 2)
   if C.dl_tensor_is_contiguous(t) == 1 then return t end
@@ -582,6 +644,7 @@ end
 
 --- A contiguous copy that shares nothing with t.
 ---@return dl.Tensor
+---@param t dl.Tensor
 function methods.clone(t)
   live(t, 'clone', 2)
   return adopt_box(C.dl_tensor_clone(box, t, err))
@@ -590,6 +653,7 @@ end
 --- Copies src into t (broadcasting src, converting its dtype); returns t.
 ---@param src dl.Tensor
 ---@return dl.Tensor
+---@param t dl.Tensor
 function methods.copy(t, src)
   live(t, 'copy', 2)
   check_tensor_arg(src, 2, 'copy')
@@ -601,6 +665,7 @@ end
 --- Sets every element to value; returns t.
 ---@param value number
 ---@return dl.Tensor
+---@param t dl.Tensor
 function methods.fill(t, value)
   live(t, 'fill', 2)
   check_value(value, t.dtype, 'value', 'fill', 2)
@@ -614,6 +679,7 @@ end
 ---@param dtype dl.dtype
 ---@param scale? number default 1
 ---@return dl.Tensor
+---@param t dl.Tensor
 function methods.to(t, dtype, scale)
   live(t, 'to', 2)
   if dtype == nil then error("bad argument #2 to 'to' (dtype expected, got nil)", 2) end
@@ -626,6 +692,7 @@ end
 
 --- Same as t:to('f32').
 ---@return dl.Tensor
+---@param t dl.Tensor
 function methods.float(t)
   live(t, 'float', 2)
   return adopt_box(C.dl_tensor_to(box, t, C.DL_F32, 1, err))
@@ -633,6 +700,7 @@ end
 
 --- Releases the native tensor now instead of at garbage collection. t must not be used
 --- afterwards.
+---@param t dl.Tensor
 function methods.free(t)
   live(t, 'free', 2)
   gc(t, nil)
@@ -839,6 +907,7 @@ methods.log_softmax = softmax('log_softmax', 1)
 ---@param dim? integer
 ---@return dl.Tensor values
 ---@return dl.Tensor indices
+---@param t dl.Tensor
 function methods.topk(t, k, dim)
   live(t, 'topk', 2)
   if t.ndim == 0 then error("bad argument #1 to 'topk' (tensor has no dims)", 2) end
@@ -860,6 +929,7 @@ end
 --- serves every batch).
 ---@param b dl.Tensor
 ---@return dl.Tensor
+---@param t dl.Tensor
 function methods.matmul(t, b)
   live(t, 'matmul', 2)
   check_tensor_arg(b, 2, 'matmul')

@@ -27,6 +27,7 @@ local fs = require 'dl._fs'
 local type, ipairs, pairs, next, tostring, error, setmetatable = type, ipairs, pairs, next, tostring, error, setmetatable
 local format, floor, min, max = string.format, math.floor, math.min, math.max
 
+---@class dl.testing
 local M = {}
 
 ------------------------------------------------------------ temp folders

@@ -16,6 +16,7 @@ local getmetatable, setmetatable, rawget, rawset = getmetatable, setmetatable, r
 local format, concat, sort = string.format, table.concat, table.sort
 local getinfo, getupvalue = debug.getinfo, debug.getupvalue
 
+---@class dl.watch
 local M = {}
 
 ------------------------------------------------------------ required files

@@ -23,6 +23,7 @@ local module = require 'dl.nn.module'
 local random = require 'dl.nn.random'
 local sequential = require 'dl.nn.sequential'
 
+---@class dl.nn
 return {
   Linear = layers.Linear,
   Conv2d = layers.Conv2d,

@@ -71,6 +71,7 @@ function M.Linear(in_features, out_features, opts)
   return self
 end
 
+---@return string
 function Linear:describe() return format('Linear(%d -> %d)', self.in_features, self.out_features) end
 
 local function linear_input(self, x)
@@ -131,6 +132,7 @@ function M.Conv2d(in_channels, out_channels, kernel_size, opts)
   return self
 end
 
+---@return string
 function Conv2d:describe()
   return format('Conv2d(%d -> %d, kernel %dx%d, stride %dx%d, padding %dx%d)', self.in_channels,
     self.out_channels, self.kernel_h, self.kernel_w, self.stride_h, self.stride_w, self.pad_h, self.pad_w)
@@ -241,6 +243,7 @@ function M.MaxPool2d(kernel_size, stride)
   return self
 end
 
+---@return string
 function MaxPool2d:describe()
   return format('MaxPool2d(kernel %dx%d, stride %dx%d)', self.kernel_h, self.kernel_w, self.stride_h,
     self.stride_w)
@@ -326,6 +329,7 @@ function M.Dropout(p)
   return self
 end
 
+---@return string
 function Dropout:describe() return format('Dropout(p = %g)', self.p) end
 
 ---@param x dl.Tensor f32, any shape

@@ -39,6 +39,7 @@ function M.Sequential(...)
   return self
 end
 
+---@return string
 function Sequential:describe()
   local lines = { 'Sequential(' }
   for i, m in ipairs(self.modules) do

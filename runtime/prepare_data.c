@@ -22,8 +22,8 @@ typedef struct subset {
 
 /* Where the items of one subset go, and how. */
 typedef struct copier {
-  bool link_ok;                 /* hard links work between the dataset and model_data */
-  char made_dir[RT_PATH_MAX];   /* the last folder created, to skip repeated mkdir -p */
+  bool link_ok;               /* hard links work between the dataset and model_data */
+  char made_dir[RT_PATH_MAX]; /* the last folder created, to skip repeated mkdir -p */
 } copier;
 
 static int ensure_parent(copier *c, const char *path, rt_error *err) {
@@ -84,14 +84,15 @@ static int place_ground_truth(copier *c, const rt_dataset_item *it, const char *
   return rc;
 }
 
-static int copy_subset(copier *c, const rt_dataset *ds, const subset *s, const char *data_path, json_t *counts,
-                       rt_error *err) {
+static int copy_subset(copier *c, const rt_dataset *ds, const subset *s, const char *data_path,
+                       json_t *counts, rt_error *err) {
   rt_dataset_items items = {0};
   const rt_filter *filters[] = {s->filter};
   if (rt_dataset_list(ds, filters, 1, &items, err) < 0) return -1;
   int rc = 0;
   if (items.n == 0)
-    rc = rt_fail(err, "subset '%s' selects no items of dataset '%s' (filter %s); add items or change "
+    rc = rt_fail(err,
+                 "subset '%s' selects no items of dataset '%s' (filter %s); add items or change "
                  "metadata.system.subsets.%s in model.json",
                  s->name, rt_dataset_name(ds), s->text, s->name);
   char items_dir[RT_PATH_MAX], json_dir[RT_PATH_MAX];
@@ -114,7 +115,8 @@ static int copy_subset(copier *c, const rt_dataset *ds, const subset *s, const c
 
 /* The subsets of the model, or the defaults when it names none. */
 static int model_subsets(const json_t *model, subset *out, size_t max, size_t *n, rt_error *err) {
-  const json_t *table = json_object_get(json_object_get(json_object_get(model, "metadata"), "system"), "subsets");
+  const json_t *table =
+      json_object_get(json_object_get(json_object_get(model, "metadata"), "system"), "subsets");
   *n = 0;
   if (!json_is_object(table) || json_object_size(table) == 0) {
     static const char *const defaults[][2] = {{"train", "dir=/train"}, {"validation", "dir=/validation"}};
@@ -136,7 +138,8 @@ static int model_subsets(const json_t *model, subset *out, size_t max, size_t *n
     snprintf(source, sizeof source, "metadata.system.subsets.%.250s", name);
     subset *s = &out[(*n)++];
     *s = (subset){.name = name};
-    s->text = json_is_string(value) ? strdup(json_string_value(value)) : json_dumps(value, JSON_COMPACT);
+    s->text = json_is_string(value) ? strdup(json_string_value(value))
+                                    : json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!s->text) return rt_fail(err, "out of memory");
     s->filter = rt_filter_from_json(value, source, err);
     if (!s->filter) return -1;
@@ -178,7 +181,8 @@ int rt_prepare_data(const rt_paths *p, const json_t *model, const rt_dataset *ds
   if (rc == 0) rc = make_root(p, model, out->root, err);
   if (rc == 0)
     rc = rt_fs_path(out->output_path, err, "%s/output", out->root) < 0 ||
-                 rt_fs_path(out->data_path, err, "%s/datasets/%s", out->root, ds_id ? ds_id : rt_dataset_name(ds)) < 0
+                 rt_fs_path(out->data_path, err, "%s/datasets/%s", out->root,
+                            ds_id ? ds_id : rt_dataset_name(ds)) < 0
              ? -1
              : 0;
   if (rc == 0) rc = rt_fs_mkdir_p(out->output_path, err);
@@ -188,7 +192,8 @@ int rt_prepare_data(const rt_paths *p, const json_t *model, const rt_dataset *ds
     if (!out->counts) rc = rt_fail(err, "out of memory");
   }
   copier c = {.link_ok = true};
-  for (size_t i = 0; rc == 0 && i < n; i++) rc = copy_subset(&c, ds, &subsets[i], out->data_path, out->counts, err);
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    rc = copy_subset(&c, ds, &subsets[i], out->data_path, out->counts, err);
   for (size_t i = 0; i < n; i++) {
     rt_filter_free(subsets[i].filter);
     free(subsets[i].text);

@@ -70,7 +70,8 @@ static int epoch_edit(json_t *model, void *ud, rt_error *err) {
 static int set_status(trainer *t, const char *status) {
   rt_error err;
   if (rt_models_update(&t->s.store, t->s.model_name, status_edit, (void *)status, NULL, &err) < 0) {
-    fprintf(stderr, "dlrun: cannot set the status of model '%s' to %s: %s\n", t->s.model_name, status, err.msg);
+    fprintf(stderr, "dlrun: cannot set the status of model '%s' to %s: %s\n", t->s.model_name, status,
+            err.msg);
     return RT_EXIT_ERROR;
   }
   return 0;
@@ -150,7 +151,8 @@ static int prepare(trainer *t) {
     fprintf(stderr, "dlrun: prepared %s:", t->data.root);
     const char *name;
     json_t *n;
-    json_object_foreach(t->data.counts, name, n) fprintf(stderr, " %s %lld items", name, (long long)json_integer_value(n));
+    json_object_foreach(t->data.counts, name, n)
+        fprintf(stderr, " %s %lld items", name, (long long)json_integer_value(n));
     fputc('\n', stderr);
   }
   return 0;
@@ -210,7 +212,8 @@ int rt_cmd_train(const rt_args *args) {
   memset(&t, 0, sizeof t);
   rt_error err;
   int rc = open_dataset_and_session(&t, args);
-  if (rc == 0 && rt_models_update(&t.s.store, t.s.model_name, start_edit, (void *)rt_dataset_id(&t.ds), NULL, &err) < 0)
+  if (rc == 0 &&
+      rt_models_update(&t.s.store, t.s.model_name, start_edit, (void *)rt_dataset_id(&t.ds), NULL, &err) < 0)
     rc = rt_session_fail(err.msg);
   bool started = rc == 0;
   if (rc == 0) rc = rt_session_load_model(&t.s);

@@ -5,6 +5,7 @@
  * model's annotations. The metrics go to the run folder (metrics.json,
  * confusion_matrix.png, pr_curve.png), to stdout as tables and to the model
  * entity's metrics.evaluate. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,9 @@ static int doc_size(const json_t *doc, const char *key, long fallback) {
   return fallback > 0 && fallback < 1 << 30 ? (int)fallback : 0;
 }
 
-/* Scores one item from its document; a bad document fails the item. */
-static void score_item(rt_run_items *r, rt_metrics *m, const rt_item *it) {
+/* Scores one item from its document. A bad document fails the item, which
+ * then counts as failed instead of ok (predicted now) or skipped (--resume). */
+static void score_item(rt_run_items *r, rt_metrics *m, const rt_item *it, bool predicted_now) {
   rt_error e;
   json_t *doc = NULL, *gt = NULL, *pred = NULL;
   int rc = it->json_path ? rt_item_doc_read(it->json_path, &doc, &e) : rt_fail(&e, "the item has no document");
@@ -50,9 +52,11 @@ static void score_item(rt_run_items *r, rt_metrics *m, const rt_item *it) {
     rc = rt_metrics_add_item(m, it->filename, gt, pred, doc_size(doc, "width", it->width),
                              doc_size(doc, "height", it->height), &e);
   if (rc < 0) {
-    char msg[sizeof e.msg + 64];
-    snprintf(msg, sizeof msg, "%s: %s", it->filename, e.msg);
-    rt_run_items_fail(r, it, "evaluate", msg);
+    rt_run_items_fail(r, it, "evaluate", e.msg);
+    if (predicted_now)
+      r->run.ok--;
+    else
+      r->run.skipped--;
   }
   json_decref(gt);
   json_decref(pred);
@@ -70,9 +74,17 @@ static json_t *score_items(rt_run_items *r, rt_error *err) {
   }
   rt_metrics *m = rt_metrics_new(labels, n_labels, err);
   free(labels);
-  if (!m) return NULL;
+  bool *predicted_now = calloc(r->items.n + 1, sizeof *predicted_now);
+  if (!m || !predicted_now) {
+    if (m) rt_fail(err, "out of memory");
+    rt_metrics_free(m);
+    free(predicted_now);
+    return NULL;
+  }
+  for (size_t k = 0; k < r->n; k++) predicted_now[r->order[k]] = true;
   for (size_t i = 0; i < r->items.n; i++)
-    if (!r->failed[i]) score_item(r, m, &r->items.v[i]);
+    if (!r->failed[i]) score_item(r, m, &r->items.v[i], predicted_now[i]);
+  free(predicted_now);
   json_t *metrics = rt_metrics_finish(m, err);
   rt_metrics_free(m);
   return metrics;
@@ -151,8 +163,10 @@ static int report(rt_run_items *r, json_t *metrics, rt_error *err) {
   if (rc == 0) {
     rt_metrics_print(metrics, stdout);
     fflush(stdout);
-    rc = rt_models_update(&r->session.store, r->session.model_name, record_metrics, entry, NULL, err);
   }
+  /* an evaluation that scored nothing does not replace the model's last one */
+  if (rc == 0 && json_integer_value(json_object_get(metrics, "n_items")) > 0)
+    rc = rt_models_update(&r->session.store, r->session.model_name, record_metrics, entry, NULL, err);
   json_decref(doc);
   json_decref(entry);
   json_decref(numbers);

@@ -275,6 +275,22 @@ test_failed_items_exit_3_and_are_not_scored() {
   assert_contains "$OUT" "Evaluation of 7 items"
 }
 
+test_bad_ground_truth_fails_its_item_and_names_it() {
+  "$DLRUN" dataset import fashion-mnist fm --limit 5 -q >/dev/null
+  write_brightness_classifier b.lua
+  /usr/bin/python3 - "$DATALOOP_PATH/datasets/fm/json/test/00002.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["annotations"].append({"type": "box", "label": "Bag", "coordinates": [{"x": 1, "y": 2}]})
+json.dump(doc, open(sys.argv[1], "w"))
+PY
+  expect_exit 3 "$DLRUN" b.lua evaluate --dataset fm
+  assert_contains "$OUT" "Evaluation of 4 items"
+  assert_contains "$OUT" "evaluate: 4 ok, 1 failed, 0 skipped"
+  assert_contains "$(cat "$(run_dir brightness)/failures.jsonl")" \
+    '"filename":"/test/00002.png","stage":"evaluate","message":"item /test/00002.png, ground truth 1: a box'"'"'s coordinates must be two points'
+}
+
 test_evaluate_usage() {
   write_brightness_classifier b.lua
   expect_exit 2 "$DLRUN" b.lua evaluate --out x

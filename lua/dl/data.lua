@@ -48,9 +48,9 @@ local INPUT_KEYS = { 'size', 'channels', 'layout', 'dtype', 'mean', 'std', 'resi
 
 ---@class dl.data.Item
 ---@field filename string remote path, "/train/00001.png"
----@field local_path string the file in the subset's items/
----@field json_path string its annotation document
 ---@field label string
+---@field local_path string the file in the subset's items/ (derived on access)
+---@field json_path string its annotation document (derived on access)
 
 ---@class dl.data.Batch
 ---@field n integer rows
@@ -109,8 +109,19 @@ local function class_label(doc)
   end
 end
 
+-- Item records hold only filename and label, and derive their paths on access: a subset
+-- of 60,000 items then keeps the Lua heap small, and every full collection (the tensor
+-- module runs one per so many native bytes allocated) short.
+local function item_class(dir)
+  return { __index = function(it, k)
+    if k == 'local_path' then return dir .. '/items' .. it.filename end
+    if k == 'json_path' then return dir .. '/json' .. it.filename:gsub('%.[^./]*$', '') .. '.json' end
+  end }
+end
+
 -- Reads every json document of the subset: items in remote-path order.
 local function scan(dir, label_to_id)
+  local class = item_class(dir)
   local files, err = require('dl._fs').list_files(dir .. '/json')
   if not files then return nil, err end
   local items, found = {}, {}
@@ -132,8 +143,7 @@ local function scan(dir, label_to_id)
         return nil, format("%s: label '%s' is not one of the model's labels", json_path, label)
       end
       found[label] = true
-      items[#items + 1] = { filename = filename, local_path = dir .. '/items' .. filename, json_path = json_path,
-        label = label }
+      items[#items + 1] = setmetatable({ filename = filename, label = label }, class)
     end
   end
   if #items == 0 then return nil, format('%s/json holds no item documents', dir) end

@@ -10,7 +10,7 @@
 ---   threads                            image decoding workers (default: the online cores)
 local dl = require 'dl'
 
-local ipairs, tonumber, floor, format = ipairs, tonumber, math.floor, string.format
+local tonumber, format = tonumber, string.format
 local nn, optim, safetensors = dl.nn, dl.optim, dl.safetensors
 
 local M = {}
@@ -93,11 +93,14 @@ local function loader(a, dir, shuffle)
 end
 
 --- Trains a.net from scratch or from its loaded weights on data_path/train with Adam,
---- reporting loss and accuracy on train and data_path/validation after every epoch.
+--- reporting loss and accuracy on train and data_path/validation after every epoch, and
+--- keeping the latest epoch's weights in output_path (so a run that fails later still
+--- leaves them to save).
 ---@param a dl.Adapter with a.net
 ---@param data_path string
+---@param output_path string
 ---@param opts table with on_epoch_end
-function M.train(a, data_path, opts)
+function M.train(a, data_path, output_path, opts)
   local cfg = a.configuration
   local net = a.net
   local train = loader(a, data_path .. '/train', true)
@@ -120,6 +123,7 @@ function M.train(a, data_path, opts)
       correct = correct + count_correct(logits, b.y)
     end
     local val_loss, val_accuracy = evaluate(net, validation)
+    M.save(net, output_path)
     opts.on_epoch_end(epoch, cfg.epochs, { loss = loss_sum / train.n, accuracy = correct / train.n,
       val_loss = val_loss, val_accuracy = val_accuracy, lr = opt.lr })
   end

@@ -31,7 +31,7 @@ function A:load(local_path) self.net = classifier.load(self, build, local_path) 
 
 function A:save(local_path) classifier.save(self.net, local_path) end
 
-function A:train(data_path, output_path, opts) classifier.train(self, data_path, opts) end
+function A:train(data_path, output_path, opts) classifier.train(self, data_path, output_path, opts) end
 
 function A:predict(batch) return classifier.predict(self, batch) end
 

@@ -286,3 +286,36 @@ test_watch_does_not_combine_with_resume() {
   expect_exit 2 "$DLRUN" a.lua predict --watch --resume --out res items
   assert_contains "$OUT" "--watch runs every item again on each save: drop --resume"
 }
+
+test_evaluate_watch_reports_new_metrics() {
+  # a dataset with ground truth, written by dl.testing
+  cat >make_dataset.lua <<'LUA'
+local dl = require 'dl'
+local testing = require 'dl.testing'
+local items = {}
+for i, c in ipairs({ { 'red', { 200, 30, 30 } }, { 'blue', { 30, 30, 200 } }, { 'red', { 220, 40, 20 } } }) do
+  items[i] = { filename = string.format('/test/%d.png', i), image = testing.image { color = c[2] },
+    annotations = { dl.classification(c[1], 1) } }
+end
+testing.dataset { name = 'colors', labels = { 'red', 'blue' }, items = items, dir = arg[1] }
+LUA
+  "$DLRUN" run make_dataset.lua "$T/colors"
+  cat >a.lua <<'LUA'
+local dl = require 'dl'
+local A = dl.Adapter { name = 'watched', labels = { 'red', 'blue' } }
+function A:load() end
+function A:predict(batch)
+  local out = {}
+  for i = 1, batch.n do out[i] = { dl.classification('red', 0.9) } end
+  return out
+end
+return A
+LUA
+  start_watch a.lua evaluate --dataset "$T/colors" --watch
+  runs_done 1
+  assert_contains "$(cat watch.out)" "class: accuracy 0.667"
+  sed -i "s/classification('red', 0.9)/classification(batch[i]:get(1, 1, 1) > 100 and 'red' or 'blue', 0.9)/" a.lua
+  runs_done 2
+  assert_contains "$(cat watch.out)" "class: accuracy 1.000"
+  assert_contains "$(cat watch.out)" "/test/2.png: class blue 0.90"
+}

@@ -19,6 +19,9 @@
  * created file may stay open before it counts anyway. */
 #define SETTLE_SECONDS 0.010
 #define CREATE_SECONDS 0.500
+/* A stop signal may land on another thread and leave poll asleep: look at
+ * the flag this often while idle. */
+#define IDLE_MS 250
 
 int rt_file_watch_open(rt_file_watch *fw, rt_error *err) {
   memset(fw, 0, sizeof *fw);
@@ -94,7 +97,7 @@ int rt_file_watch_wait(rt_file_watch *fw, char *changed, size_t len, double *sin
   changed[0] = '\0';
   for (;;) {
     if (rt_signals_stop_requested()) return 0;
-    int timeout = -1;
+    int timeout = IDLE_MS;
     if (pending) {
       double quiet = rt_now() - last, need = creating ? CREATE_SECONDS : SETTLE_SECONDS;
       if (quiet >= need) {

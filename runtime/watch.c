@@ -202,7 +202,7 @@ static void free_watch(rt_watch *w) {
 }
 
 int rt_watch_run(const rt_args *args) {
-  if (rt_args_flag(args, "resume"))
+  if (rt_args_declares(args, "resume") && rt_args_flag(args, "resume"))
     return rt_cli_usage_error(args->cmd, stderr, "--watch runs every item again on each save: drop --resume");
   rt_watch w;
   memset(&w, 0, sizeof w);

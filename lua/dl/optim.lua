@@ -103,6 +103,8 @@ function M.SGD(opts)
   return self
 end
 
+local SGD_STATE = { 'velocity' }
+
 --- Updates every parameter in place from its gradient.
 function SGD:step()
   local o = self._opts
@@ -110,7 +112,7 @@ function SGD:step()
   o.nesterov = self.nesterov and 1 or 0
   self.steps = self.steps + 1
   for i, p in ipairs(self.params) do
-    local velocity = self.momentum ~= 0 and state_for(self, i, { 'velocity' }).velocity or nil
+    local velocity = self.momentum ~= 0 and state_for(self, i, SGD_STATE).velocity or nil
     native.assert(C.dl_nn_sgd_step(p.data, p.grad, velocity, o, self.steps, err), 2)
   end
 end

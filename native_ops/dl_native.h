@@ -484,7 +484,9 @@ int64_t dl_pipeline_count(const dl_pipeline *p);
  * shape (an error names the expected one); nothing is kept between calls.
  * Backward functions overwrite grad_x and ADD into grad_weight/grad_bias, as
  * PyTorch accumulates .grad. grad_x may be NULL when the input needs no
- * gradient, and grad_bias may be NULL when the layer has no bias. */
+ * gradient, and grad_bias may be NULL when the layer has no bias. Kernels
+ * are thread-safe; GEMMs run on OpenBLAS's threads and the rest of a large
+ * op on a pool of nn worker threads kept for the life of the process. */
 
 /* y[N,O] = x[N,I] @ weight[O,I]^T + bias[O]; bias may be NULL. */
 int dl_nn_linear_forward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *bias, dl_tensor *y,
@@ -513,8 +515,8 @@ int dl_nn_maxpool2d_forward(const dl_tensor *x, dl_tensor *y, dl_tensor *argmax,
                             int stride_h, int stride_w, dl_error *err);
 int dl_nn_maxpool2d_backward(const dl_tensor *grad_y, const dl_tensor *argmax, dl_tensor *grad_x, dl_error *err);
 
-/* y = max(x, 0), any shape; y may be x. Backward: grad_x = grad_y where
- * x > 0, else 0; grad_x may be grad_y. */
+/* y = max(x, 0), any shape (NaN stays NaN); y may be x. Backward: grad_x =
+ * grad_y where x > 0, else 0; grad_x may be grad_y. */
 int dl_nn_relu_forward(const dl_tensor *x, dl_tensor *y, dl_error *err);
 int dl_nn_relu_backward(const dl_tensor *x, const dl_tensor *grad_y, dl_tensor *grad_x, dl_error *err);
 

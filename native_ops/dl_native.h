@@ -348,6 +348,17 @@ int dl_image_normalize_into(dl_tensor *dst, const dl_tensor *src, const float *m
 int dl_image_resize_normalize_into(dl_tensor *dst, const dl_tensor *src, int32_t mode, const float *mean,
                                    const float *std, dl_error *err);
 
+/* Decode, resize and normalize in one pass: the result equals dl_image_decode
+ * (bytes, opts) followed by dl_image_resize_normalize_into(dst, ...), bit for
+ * bit, and so matches PIL. A JPEG that needs no EXIF turn and no channel
+ * conversion beyond libjpeg's own goes row by row from the decoder into the
+ * resize, so the decoded image is never stored; other files take the two
+ * steps. Set opts' min_width and min_height to dst's size to get the DCT
+ * scaling. On failure dst holds partial output. info may be NULL. */
+int dl_image_decode_resize_normalize_into(dl_tensor *dst, const void *bytes, size_t len,
+                                          const dl_decode_opts *opts, int32_t mode, const float *mean,
+                                          const float *std, dl_image_info *info, dl_error *err);
+
 /* A view of the width×height region of src whose top-left pixel is (x, y);
  * it must lie inside src. Caller owns *out, which shares src's storage. */
 int dl_image_crop(dl_tensor **out, const dl_tensor *src, int32_t x, int32_t y, int32_t width,

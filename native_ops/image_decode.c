@@ -86,6 +86,58 @@ int dl_image_decode(dl_tensor **out, const void *bytes, size_t len, const dl_dec
   return decode_named(out, bytes, len, opts, info, NULL, err);
 }
 
+/* The fused path: rows from the JPEG decoder straight into dl__planes. */
+typedef struct planes_sink {
+  dl_tensor *dst;
+  int32_t mode;
+  const float *mean, *std;
+  dl__planes planes;
+  int ready; /* planes was initialised */
+} planes_sink;
+
+static int sink_begin(void *ctx, int32_t width, int32_t height, int channels, dl_error *err) {
+  planes_sink *s = ctx;
+  int rc = dl__planes_check(s->dst, channels, -1, -1, err);
+  if (rc == DL_OK) rc = dl__planes_init(&s->planes, s->dst, width, height, channels, s->mode, s->mean, s->std, err);
+  s->ready = rc == DL_OK;
+  return rc;
+}
+
+static void sink_row(void *ctx, int32_t y, const uint8_t *row) {
+  planes_sink *s = ctx;
+  dl__planes_push(&s->planes, y, row);
+}
+
+int dl_image_decode_resize_normalize_into(dl_tensor *dst, const void *bytes, size_t len, const dl_decode_opts *opts,
+                                          int32_t mode, const float *mean, const float *std, dl_image_info *info,
+                                          dl_error *err) {
+  if (!bytes && len) return dl__fail(err, DL_E_INVAL, "bytes is NULL but len is %zu", len);
+  int rc = dl__planes_check(dst, dst ? dst->shape[0] : 0, -1, -1, err);
+  if (rc < 0) return rc;
+  dl__decode_cfg cfg;
+  rc = make_cfg(&cfg, opts, err);
+  if (rc < 0) return rc;
+  dl_image_info scratch;
+  if (!info) info = &scratch;
+  if (sniff(bytes, len) == DL_IMAGE_JPEG) {
+    planes_sink *s = calloc(1, sizeof *s);
+    if (!s) return dl__fail(err, DL_E_NOMEM, "cannot allocate a resize");
+    *s = (planes_sink){.dst = dst, .mode = mode, .mean = mean, .std = std};
+    dl__row_sink sink = {sink_begin, sink_row, s};
+    rc = dl__jpeg_decode_rows(bytes, len, &cfg, info, NULL, &sink, err);
+    if (s->ready) dl__planes_free(&s->planes);
+    free(s);
+    if (rc != DL__DECLINED) return rc;
+  }
+  /* Everything else: the whole image, then the same resize. */
+  dl_tensor *img;
+  rc = decode_named(&img, bytes, len, opts, info, NULL, err);
+  if (rc < 0) return rc;
+  rc = dl_image_resize_normalize_into(dst, img, mode, mean, std, err);
+  dl_tensor_release(img);
+  return rc;
+}
+
 static int probe_named(const unsigned char *bytes, size_t len, dl_image_info *info, const char *name,
                        dl_error *err) {
   switch (sniff(bytes, len)) {

@@ -60,6 +60,81 @@ void dl__normalize_row(dl_tensor *dst, int64_t y, const uint8_t *row, const dl__
 /* Checks that dst is a usable f32 C×H×W tensor; H or W < 0 skips that dim. */
 int dl__planes_check(const dl_tensor *dst, int64_t C, int64_t H, int64_t W, dl_error *err);
 
+/* The taps of one resize axis in Pillow's 22-bit fixed point: output i reads
+ * count[i] inputs from first[i], with weights k[i * ksize ...] (all >= 0 for
+ * the bilinear and box filters). Equal sizes give the identity (weights 1
+ * and 0). */
+enum { DL__RESIZE_BITS = 22 };
+typedef struct dl__axis {
+  int32_t out, ksize;
+  int32_t *first, *count, *k;
+} dl__axis;
+
+/* Pillow's precompute_coeffs and normalize_coeffs_8bpc. Returns 0, or -1
+ * when out of memory. */
+int dl__axis_init(dl__axis *a, int64_t in_size, int32_t out_size, int mode);
+void dl__axis_free(dl__axis *a);
+
+/* Resize + normalize into f32 planes, fed one source row at a time, in
+ * order, so a decoder can hand over each row as it makes it and the whole
+ * source image never has to exist. Same arithmetic as PIL (horizontal pass
+ * first, u8 rounding between passes), then (v / 255 - mean) / std: the result
+ * equals dl_image_resize followed by dl_image_normalize_into, bit for bit.
+ * Only the last ksize horizontally resized rows are kept. */
+typedef struct dl__planes {
+  dl_tensor *dst; /* f32 C×H×W, any strides */
+  int C;          /* channels: bytes per source pixel, and planes of dst */
+  int32_t in_w, in_h;
+  dl__axis h, v;
+  int32_t row_first, row_end; /* source rows the vertical pass reads */
+  int32_t next_out;           /* next output row to write */
+  int32_t ring, stride;       /* resized rows kept per plane; bytes per row */
+  uint8_t *rows;              /* C planes of ring rows */
+  const uint8_t **taps;       /* ring rows of the output row being written */
+  int simd;                   /* 1: the x86-64 AVX2 kernels */
+  /* The AVX2 horizontal kernel's tables (see image_planes.c). */
+  int32_t groups, last, blocks, vec_blocks, tail_first;
+  int32_t *hoff, *hk;
+  uint8_t *tail;
+  float mean[4], std[4];
+  dl__norm_lut lut;
+} dl__planes;
+
+/* Prepares p to resize an in_w×in_h source of C channels (1..4) into dst,
+ * which the caller has checked (dl__planes_check). Caller frees p. */
+int dl__planes_init(dl__planes *p, dl_tensor *dst, int64_t in_w, int64_t in_h, int C, int mode,
+                    const float *mean, const float *std, dl_error *err);
+
+/* Hands over source row y (in_w × C packed bytes). Rows must come in order;
+ * the ones outside [row_first, row_end) may be skipped. Output rows are
+ * written to dst as soon as their source rows are in. */
+void dl__planes_push(dl__planes *p, int64_t y, const uint8_t *row);
+void dl__planes_free(dl__planes *p);
+
+/* Tests: 1 makes dl__planes use its portable kernels even where AVX2 runs. */
+void dl__planes_force_portable(int on);
+
+/* Returned by dl__jpeg_decode_rows for a file it leaves to the whole-image
+ * path (an EXIF turn, CMYK, a channel conversion libjpeg does not make). */
+enum { DL__DECLINED = 1 };
+
+/* Where dl__jpeg_decode_rows sends the image. begin gets the size of the
+ * (DCT-scaled) rows to come and their channels (bytes per pixel); it returns
+ * DL_OK, or a dl_status < 0 with err set to stop. row gets each row, top to
+ * bottom; the buffer is reused for the next row. */
+typedef struct dl__row_sink {
+  int (*begin)(void *ctx, int32_t width, int32_t height, int channels, dl_error *err);
+  void (*row)(void *ctx, int32_t y, const uint8_t *row);
+  void *ctx;
+} dl__row_sink;
+
+/* Decodes a JPEG row by row into sink, with what dl__jpeg_decode and
+ * dl__image_finish would make: same scale, same samples, cfg->channels 0, 3
+ * or 4 (or 1 for a grayscale file). Returns DL_OK, a dl_status < 0, or
+ * DL__DECLINED (nothing sent) for the cases it leaves to them. */
+int dl__jpeg_decode_rows(const unsigned char *bytes, size_t len, const dl__decode_cfg *cfg, dl_image_info *info,
+                         const char *name, const dl__row_sink *sink, dl_error *err);
+
 /* Expands to the three arguments of a "%s%s%s" message prefix:
  * "file 'x.jpg': " when decoding a file, "" for memory. */
 #define DL__IMAGE_WHERE(name) (name) ? "file '" : "", (name) ? (name) : "", (name) ? "': " : ""

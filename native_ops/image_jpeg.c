@@ -24,7 +24,7 @@ typedef struct jpeg_job {
   jmp_buf jump;
   char msg[JMSG_LENGTH_MAX];
   dl_tensor *out;     /* owned until handed to the caller */
-  unsigned char *row; /* CMYK row buffer, owned */
+  unsigned char *row; /* row buffer (CMYK, or rows handed to a sink), owned */
 } jpeg_job;
 
 static void on_error(j_common_ptr cinfo) {
@@ -126,10 +126,11 @@ static void decode_rows(jpeg_job *job) {
   jpeg_finish_decompress(cinfo);
 }
 
-/* Returns 0, or the dl_status of a failure that is not libjpeg's (libjpeg's
- * own failures longjmp out with job->msg set). */
-static int run_decode(jpeg_job *job, const unsigned char *bytes, size_t len, const dl__decode_cfg *cfg,
-                      dl_image_info *info, const char *name, dl_error *err) {
+/* Reads the header, fills info, checks the pixel limit and sets the DCT
+ * scale. Returns 0, or the dl_status of a failure that is not libjpeg's
+ * (libjpeg's own failures longjmp out with job->msg set). */
+static int prepare(jpeg_job *job, const unsigned char *bytes, size_t len, const dl__decode_cfg *cfg,
+                   dl_image_info *info, const char *name, dl_error *err) {
   read_header(job, bytes, len);
   j_decompress_ptr cinfo = &job->cinfo;
   int orientation = find_orientation(cinfo);
@@ -143,6 +144,15 @@ static int run_decode(jpeg_job *job, const unsigned char *bytes, size_t len, con
   info->scale_denom = pick_scale(cinfo->image_width, cinfo->image_height, need_w, need_h);
   cinfo->scale_num = 1;
   cinfo->scale_denom = (unsigned)info->scale_denom;
+  return DL_OK;
+}
+
+/* Same contract as prepare. */
+static int run_decode(jpeg_job *job, const unsigned char *bytes, size_t len, const dl__decode_cfg *cfg,
+                      dl_image_info *info, const char *name, dl_error *err) {
+  int rc = prepare(job, bytes, len, cfg, info, name, err);
+  if (rc < 0) return rc;
+  j_decompress_ptr cinfo = &job->cinfo;
   if (info->is_cmyk) {
     cinfo->out_color_space = JCS_CMYK;
   } else if (cinfo->jpeg_color_space != JCS_GRAYSCALE) {
@@ -159,6 +169,59 @@ static int run_decode(jpeg_job *job, const unsigned char *bytes, size_t len, con
   rc = dl_tensor_empty(&job->out, DL_U8, 3, shape, err);
   if (rc < 0) return rc;
   decode_rows(job);
+  return DL_OK;
+}
+
+/* The colour space libjpeg can convert to that gives what dl__image_finish
+ * would make of the decoded image for channels (0: as stored); JCS_UNKNOWN
+ * when only dl__image_finish can (PIL's luma, alpha, CMYK). */
+static J_COLOR_SPACE row_space(j_decompress_ptr cinfo, int channels) {
+  J_COLOR_SPACE in = cinfo->jpeg_color_space;
+  int gray = in == JCS_GRAYSCALE, colour = in == JCS_YCbCr || in == JCS_RGB;
+  if (!gray && !colour) return JCS_UNKNOWN;
+  if (channels == 0) channels = gray ? 1 : 3;
+  if (channels == 1) return gray ? JCS_GRAYSCALE : JCS_UNKNOWN;
+  if (channels == 3) return JCS_RGB;
+  if (channels == 4) return JCS_EXT_RGBX; /* libjpeg-turbo fills X with 0xFF: an opaque alpha */
+  return JCS_UNKNOWN;
+}
+
+/* Same contract as prepare, or DL__DECLINED before any row. */
+static int run_rows(jpeg_job *job, const unsigned char *bytes, size_t len, const dl__decode_cfg *cfg,
+                    dl_image_info *info, const char *name, const dl__row_sink *sink, dl_error *err) {
+  int rc = prepare(job, bytes, len, cfg, info, name, err);
+  if (rc < 0) return rc;
+  j_decompress_ptr cinfo = &job->cinfo;
+  J_COLOR_SPACE space = row_space(cinfo, cfg->channels);
+  if (space == JCS_UNKNOWN || (cfg->apply_exif && info->orientation >= 2 && info->orientation <= 8))
+    return DL__DECLINED;
+  cinfo->out_color_space = space;
+  jpeg_start_decompress(cinfo);
+  int channels = cinfo->output_components;
+  rc = sink->begin(sink->ctx, (int32_t)cinfo->output_width, (int32_t)cinfo->output_height, channels, err);
+  if (rc < 0) return rc;
+  /* Rows go to the sink in strips: handing each row over as it comes
+   * interleaves the decoder's and the sink's working sets too finely (a few
+   * % slower), while a strip stays small enough for the cache. */
+  enum { STRIP = 16 };
+  size_t row_bytes = (size_t)cinfo->output_width * (size_t)channels;
+  job->row = malloc(row_bytes * STRIP);
+  if (!job->row) return dl__fail(err, DL_E_NOMEM, "%s%s%scannot allocate JPEG rows", DL__IMAGE_WHERE(name));
+  JSAMPROW rows[STRIP];
+  for (int i = 0; i < STRIP; i++) rows[i] = job->row + row_bytes * (size_t)i;
+  while (cinfo->output_scanline < cinfo->output_height) {
+    JDIMENSION y = cinfo->output_scanline, got = 0;
+    while (got < STRIP && cinfo->output_scanline < cinfo->output_height) {
+      JDIMENSION n = jpeg_read_scanlines(cinfo, rows + got, STRIP - got);
+      if (n == 0) {
+        snprintf(job->msg, sizeof job->msg, "no data at row %u", cinfo->output_scanline);
+        longjmp(job->jump, 1);
+      }
+      got += n;
+    }
+    for (JDIMENSION i = 0; i < got; i++) sink->row(sink->ctx, (int32_t)(y + i), rows[i]);
+  }
+  jpeg_finish_decompress(cinfo);
   return DL_OK;
 }
 
@@ -199,6 +262,23 @@ int dl__jpeg_probe(const unsigned char *bytes, size_t len, dl_image_info *info, 
   if (!job) return dl__fail(err, DL_E_NOMEM, "cannot allocate a JPEG decoder");
   int rc = probe_guarded(job, bytes, len, info, name, err);
   jpeg_destroy_decompress(&job->cinfo);
+  free(job);
+  return rc;
+}
+
+static int rows_guarded(jpeg_job *job, const unsigned char *bytes, size_t len, const dl__decode_cfg *cfg,
+                        dl_image_info *info, const char *name, const dl__row_sink *sink, dl_error *err) {
+  if (setjmp(job->jump)) return dl__fail(err, DL_E_DECODE, "%s%s%sJPEG: %s", DL__IMAGE_WHERE(name), job->msg);
+  return run_rows(job, bytes, len, cfg, info, name, sink, err);
+}
+
+int dl__jpeg_decode_rows(const unsigned char *bytes, size_t len, const dl__decode_cfg *cfg, dl_image_info *info,
+                         const char *name, const dl__row_sink *sink, dl_error *err) {
+  jpeg_job *job = calloc(1, sizeof *job);
+  if (!job) return dl__fail(err, DL_E_NOMEM, "cannot allocate a JPEG decoder");
+  int rc = rows_guarded(job, bytes, len, cfg, info, name, sink, err);
+  jpeg_destroy_decompress(&job->cinfo);
+  free(job->row);
   free(job);
   return rc;
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PRECISION_BITS = 32 - 8 - 2, HALF = 1 << (PRECISION_BITS - 1) };
+enum { PRECISION_BITS = DL__RESIZE_BITS, HALF = 1 << (PRECISION_BITS - 1) };
 
 static double bilinear_filter(double x) {
   if (x < 0.0) x = -x;
@@ -18,22 +18,15 @@ static double bilinear_filter(double x) {
 
 static double box_filter(double x) { return x > -0.5 && x <= 0.5 ? 1.0 : 0.0; }
 
-/* The taps of one axis: output i reads count[i] inputs from first[i], with
- * weights k[i * ksize ...]. */
-typedef struct axis {
-  int32_t out, ksize;
-  int32_t *first, *count, *k;
-} axis;
+typedef dl__axis axis;
 
-static void axis_free(axis *a) {
+void dl__axis_free(dl__axis *a) {
   free(a->first);
   free(a->count);
   free(a->k);
 }
 
-/* Pillow's precompute_coeffs and normalize_coeffs_8bpc, for the whole input
- * range. Returns 0, or -1 when out of memory. */
-static int axis_init(axis *a, int64_t in_size, int32_t out_size, int mode) {
+int dl__axis_init(dl__axis *a, int64_t in_size, int32_t out_size, int mode) {
   double (*filter)(double) = mode == DL_RESIZE_BOX ? box_filter : bilinear_filter;
   double support_base = mode == DL_RESIZE_BOX ? 0.5 : 1.0;
   double scale = (double)in_size / out_size, filterscale = scale < 1.0 ? 1.0 : scale;
@@ -47,7 +40,7 @@ static int axis_init(axis *a, int64_t in_size, int32_t out_size, int mode) {
   double *w = malloc(sizeof(double) * (size_t)ksize);
   if (!a->first || !a->count || !a->k || !w) {
     free(w);
-    axis_free(a);
+    dl__axis_free(a);
     return -1;
   }
   for (int32_t xx = 0; xx < out_size; xx++) {
@@ -185,8 +178,8 @@ typedef struct resampler {
 } resampler;
 
 static void resampler_free(resampler *r) {
-  if (r->need_h) axis_free(&r->h);
-  if (r->need_v) axis_free(&r->v);
+  if (r->need_h) dl__axis_free(&r->h);
+  if (r->need_v) dl__axis_free(&r->v);
   free(r->tmp);
 }
 
@@ -204,11 +197,11 @@ static int resampler_init(resampler *r, const dl_tensor *src, int64_t out_w, int
   r->need_h = out_w != src->shape[1];
   r->need_v = out_h != src->shape[0];
   int oom = 0;
-  if (r->need_h && axis_init(&r->h, src->shape[1], (int32_t)out_w, mode) < 0) {
+  if (r->need_h && dl__axis_init(&r->h, src->shape[1], (int32_t)out_w, mode) < 0) {
     r->need_h = 0;
     oom = 1;
   }
-  if (!oom && r->need_v && axis_init(&r->v, src->shape[0], (int32_t)out_h, mode) < 0) {
+  if (!oom && r->need_v && dl__axis_init(&r->v, src->shape[0], (int32_t)out_h, mode) < 0) {
     r->need_v = 0;
     oom = 1;
   }
@@ -292,22 +285,14 @@ int dl_image_resize_normalize_into(dl_tensor *dst, const dl_tensor *src, int32_t
   if (rc < 0) return rc;
   rc = dl__planes_check(dst, src->shape[2], -1, -1, err);
   if (rc < 0) return rc;
-  dl__norm_lut *lut = malloc(sizeof *lut);
-  if (!lut) return dl__fail(err, DL_E_NOMEM, "cannot allocate a normalize table");
-  rc = dl__norm_lut_init(lut, (int)src->shape[2], mean, std, err);
-  resampler r;
-  if (rc == DL_OK) rc = resampler_init(&r, src, dst->shape[2], dst->shape[1], mode, err);
-  uint8_t *row = NULL;
+  dl__planes *p = malloc(sizeof *p);
+  if (!p) return dl__fail(err, DL_E_NOMEM, "cannot allocate a resize");
+  rc = dl__planes_init(p, dst, src->shape[1], src->shape[0], (int)src->shape[2], mode, mean, std, err);
   if (rc == DL_OK) {
-    row = malloc((size_t)(dst->shape[2] * src->shape[2]));
-    if (!row) rc = dl__fail(err, DL_E_NOMEM, "cannot allocate a row to resize into");
-    for (int64_t y = 0; row && y < dst->shape[1]; y++) {
-      resampler_row(&r, y, row);
-      dl__normalize_row(dst, y, row, lut);
-    }
-    resampler_free(&r);
+    for (int64_t y = p->row_first; y < p->row_end; y++)
+      dl__planes_push(p, y, (const uint8_t *)src->data + y * src->strides[0]);
+    dl__planes_free(p);
   }
-  free(row);
-  free(lut);
+  free(p);
   return rc;
 }

@@ -290,16 +290,29 @@ static void process_item(dl_pipeline *p, int64_t i, scratch *s) {
   }
   dl_tensor *img = NULL;
   if (rc == DL_OK) {
+    const dl_pipeline_spec *sp = &p->spec;
     it->bytes = (int64_t)len;
-    dl_decode_opts o = {.max_pixels = p->spec.max_pixels, .channels = p->spec.channels,
-                        .min_width = p->spec.width, .min_height = p->spec.height};
+    dl_decode_opts o = {.max_pixels = sp->max_pixels, .channels = sp->channels,
+                        .min_width = sp->width, .min_height = sp->height};
     dl_image_info info = {0};
-    rc = dl_image_decode(&img, bytes, len, &o, &info, &e);
+    if (sp->dtype == DL_F32 && sp->fit == DL_FIT_STRETCH) {
+      /* The common case in one pass: decoded rows go straight into the
+       * resize and normalize, and the decoded image is never stored. */
+      dl_tensor *dst = NULL;
+      it->letterbox = (dl_letterbox){.scale = 1, .width = sp->width, .height = sp->height};
+      rc = row_view(p, b, slot, true, &dst, &e);
+      if (rc == DL_OK)
+        rc = dl_image_decode_resize_normalize_into(dst, bytes, len, &o, sp->resize_mode, sp->mean, sp->std, &info,
+                                                   &e);
+      dl_tensor_release(dst);
+    } else {
+      rc = dl_image_decode(&img, bytes, len, &o, &info, &e);
+      if (rc == DL_OK) rc = fill_row(p, b, slot, s, img, it, &e);
+    }
     it->width = info.width;
     it->height = info.height;
     it->format = info.format;
   }
-  if (rc == DL_OK) rc = fill_row(p, b, slot, s, img, it, &e);
   dl_tensor_release(img);
   if (rc < 0) {
     it->status = rc;

@@ -3,11 +3,13 @@
  *   b1_limit LIST_FILE PASSES
  *
  * On ONE thread, for every file named in LIST_FILE (one path a line): read it
- * (from the page cache), decode it with dl_image_decode at the DCT scale that
- * still covers 224×224, then one fused bilinear resize + mean/std normalize
- * pass (dl_image_resize_normalize_into) into its row of a 32×3×224×224 f32
- * batch. No threads, no queues, no Lua: the per-core best, which the harness
- * multiplies by the number of cores.
+ * (from the page cache), then dl_image_decode_resize_normalize_into: decode
+ * at the DCT scale that still covers 224×224, each decoded row going straight
+ * into the bilinear resize + mean/std normalize, into its row of a
+ * 32×3×224×224 f32 batch. That is the fastest single-threaded path
+ * native_ops has, and the one the pipeline's workers take. No threads, no
+ * queues, no Lua: the per-core best, which the harness multiplies by the
+ * number of cores.
  *
  * One untimed pass warms the caches and computes a checksum (the mean of
  * every output value, to compare with the other columns); then PASSES timed
@@ -114,14 +116,11 @@ int main(int argc, char **argv) {
     if (pass == 1) t0 = now(); /* pass 0 warms up and checks */
     for (int i = 0; i < n; i++) {
       size_t len = read_file(paths[i], &buf, &cap);
-      dl_tensor *img = NULL;
       dl_tensor *row = rows[i % BATCH];
-      if (dl_image_decode(&img, buf, len, &opts, NULL, &e) < 0 ||
-          dl_image_resize_normalize_into(row, img, DL_RESIZE_BILINEAR, MEAN, STD, &e) < 0) {
+      if (dl_image_decode_resize_normalize_into(row, buf, len, &opts, DL_RESIZE_BILINEAR, MEAN, STD, NULL, &e) < 0) {
         fprintf(stderr, "b1_limit: %s: %s\n", paths[i], e.msg);
         failed++;
       }
-      dl_tensor_release(img);
       if (pass == 0) {
         const float *p = row->data;
         for (int64_t k = 0; k < row->numel; k++) sum += p[k];

@@ -114,6 +114,8 @@ int dl_image_decode_resize_normalize_into(dl_tensor *dst, const void *bytes, siz
   if (!bytes && len) return dl__fail(err, DL_E_INVAL, "bytes is NULL but len is %zu", len);
   int rc = dl__planes_check(dst, dst ? dst->shape[0] : 0, -1, -1, err);
   if (rc < 0) return rc;
+  if (mode != DL_RESIZE_BILINEAR && mode != DL_RESIZE_BOX)
+    return dl__fail(err, DL_E_INVAL, "resize mode %d is not DL_RESIZE_BILINEAR (0) or DL_RESIZE_BOX (1)", mode);
   dl__decode_cfg cfg;
   rc = make_cfg(&cfg, opts, err);
   if (rc < 0) return rc;

@@ -237,6 +237,17 @@ def resize_cases(base):
     small = np.asarray(pil.resize((17, 13), Image.BILINEAR)).astype(np.float32)
     chw = ((small / np.float32(255) - mean) / std).transpose(2, 0, 1)
     chw.astype("<f4").tofile(os.path.join(IMAGES, "photo.bilinear.17x13.norm.f32"))
+    # The batching pipeline's path on a JPEG: decode at a DCT scale (PIL's
+    # draft), resize, normalize. Both sizes make draft (and the C side's
+    # min_width/min_height) pick 1/4, i.e. 100x75; 29 wide puts 7 or 8 source
+    # pixels under each output pixel.
+    for w, h in ((71, 53), (29, 53)):
+        im = Image.open(path)
+        im.draft("RGB", (w, h))
+        assert im.size == (100, 75), im.size
+        small = np.asarray(im.resize((w, h), Image.BILINEAR)).astype(np.float32)
+        chw = ((small / np.float32(255) - mean) / std).transpose(2, 0, 1)
+        chw.astype("<f4").tofile(os.path.join(IMAGES, "photo400.draft.bilinear.%dx%d.norm.f32" % (w, h)))
 
 
 def bad_cases():

@@ -1,8 +1,11 @@
 /* Decoding JPEG and PNG against the pixels PIL (or the generating script)
  * says each test file holds: tests/data/make_images.py. */
+#include <math.h>
 #include <pthread.h>
 
 #include "test_image_util.h"
+
+#include "image_internal.h" /* dl__planes_force_portable */
 
 /* Exact: PIL decodes with the same libjpeg-turbo and the same defaults. */
 static void check_file(const char *name, const char *ref, const dl_decode_opts *opts, uint32_t tol) {
@@ -240,6 +243,162 @@ static void bad_options(void **state) {
   dl_tensor_release(t);
 }
 
+static unsigned char *read_all(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) fail_msg("cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *buf = malloc((size_t)n + 1);
+  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) fail_msg("cannot read %s", path);
+  fclose(f);
+  *len = (size_t)n;
+  return buf;
+}
+
+static dl_tensor *planes(int64_t C, int64_t h, int64_t w) {
+  dl_tensor *t;
+  int64_t shape[3] = {C, h, w};
+  assert_int_equal(dl_tensor_new(&t, DL_F32, 3, shape, NULL), DL_OK);
+  return t;
+}
+
+static const float MEAN[4] = {0.485f, 0.456f, 0.406f, 0.5f}, STD[4] = {0.229f, 0.224f, 0.225f, 0.25f};
+
+/* dl_image_decode_resize_normalize_into must equal dl_image_decode followed
+ * by dl_image_resize_normalize_into, bit for bit, whether the file goes row
+ * by row (a JPEG without an EXIF turn or a channel conversion libjpeg does
+ * not make) or takes the two steps (PNG, CMYK, EXIF turns, PIL's luma), and
+ * report the same info. */
+static void fused_matches_two_steps(const char *name, const dl_decode_opts *opts, int32_t w, int32_t h,
+                                    int mode) {
+  char path[256];
+  snprintf(path, sizeof path, IMAGES "%s", name);
+  size_t len;
+  unsigned char *bytes = read_all(path, &len);
+  dl_tensor *img;
+  dl_image_info want_info, got_info;
+  dl_error e;
+  if (dl_image_decode(&img, bytes, len, opts, &want_info, &e) != DL_OK) fail_msg("%s: %s", name, e.msg);
+  int64_t C = img->shape[2];
+  dl_tensor *want = planes(C, h, w), *got = planes(C, h, w);
+  assert_int_equal(dl_image_resize_normalize_into(want, img, mode, MEAN, STD, NULL), DL_OK);
+  if (dl_image_decode_resize_normalize_into(got, bytes, len, opts, mode, MEAN, STD, &got_info, &e) != DL_OK)
+    fail_msg("%s: %s", name, e.msg);
+  if (memcmp(got->data, want->data, (size_t)want->numel * sizeof(float)) != 0)
+    fail_msg("%s (channels %d, min %dx%d) -> %dx%d mode %d: differs from decode + resize_normalize", name,
+             opts ? opts->channels : 0, opts ? opts->min_width : 0, opts ? opts->min_height : 0, w, h, mode);
+  assert_memory_equal(&got_info, &want_info, sizeof want_info);
+  dl_tensor_release(img);
+  dl_tensor_release(want);
+  dl_tensor_release(got);
+  free(bytes);
+}
+
+static void decode_resize_normalize(void **state) {
+  (void)state;
+  static const char *files[] = {"rgb.jpg",   "gray.jpg",  "progressive.jpg", "cmyk.jpg",  "exif1.jpg",
+                                "exif6.jpg", "pixel.jpg", "photo400.jpg",    "rgb8.png", "rgba8.png"};
+  static const int sizes[][2] = {{7, 5}, {12, 9}, {29, 53}, {71, 53}, {224, 224}, {1, 1}};
+  for (int portable = 0; portable < 2; portable++) {
+    dl__planes_force_portable(portable);
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++)
+      for (int channels = 0; channels <= 4; channels++) {
+        if (channels == 2) continue;
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+          int32_t w = sizes[i][0], h = sizes[i][1];
+          /* with and without DCT scaling, and EXIF turns ignored */
+          dl_decode_opts scaled = {.channels = channels, .min_width = w, .min_height = h};
+          dl_decode_opts full = {.channels = channels, .no_exif = 1};
+          fused_matches_two_steps(files[f], &scaled, w, h, i % 2 ? DL_RESIZE_BOX : DL_RESIZE_BILINEAR);
+          fused_matches_two_steps(files[f], &full, w, h, DL_RESIZE_BILINEAR);
+        }
+      }
+    fused_matches_two_steps("rgb.jpg", NULL, 45, 33, DL_RESIZE_BILINEAR);
+  }
+  dl__planes_force_portable(0);
+}
+
+/* Against PIL: draft (DCT scaling), resize, then numpy's normalize. */
+static void decode_resize_normalize_matches_pil(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *bytes = read_all(IMAGES "photo400.jpg", &len);
+  static const int sizes[][2] = {{71, 53}, {29, 53}};
+  for (int portable = 0; portable < 2; portable++) {
+    dl__planes_force_portable(portable);
+    for (int i = 0; i < 2; i++) {
+      int32_t w = sizes[i][0], h = sizes[i][1];
+      dl_decode_opts o = {.channels = 3, .min_width = w, .min_height = h};
+      dl_tensor *got = planes(3, h, w);
+      dl_image_info info;
+      assert_int_equal(dl_image_decode_resize_normalize_into(got, bytes, len, &o, DL_RESIZE_BILINEAR, MEAN, STD,
+                                                             &info, NULL),
+                       DL_OK);
+      assert_int_equal(info.scale_denom, 4);
+      char ref[128];
+      snprintf(ref, sizeof ref, IMAGES "photo400.draft.bilinear.%dx%d.norm.f32", w, h);
+      FILE *f = fopen(ref, "rb");
+      assert_non_null(f);
+      float *want = malloc(sizeof(float) * (size_t)got->numel);
+      assert_int_equal(fread(want, sizeof(float), (size_t)got->numel, f), got->numel);
+      fclose(f);
+      for (int64_t k = 0; k < got->numel; k++)
+        if (fabsf(((float *)got->data)[k] - want[k]) > 1e-6f)
+          fail_msg("%s: value %lld is %g, PIL + numpy %g", ref, (long long)k, ((float *)got->data)[k], want[k]);
+      free(want);
+      dl_tensor_release(got);
+    }
+  }
+  dl__planes_force_portable(0);
+  free(bytes);
+}
+
+static void decode_resize_normalize_errors(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *rgb = read_all(IMAGES "rgb.jpg", &len);
+  dl_tensor *three = planes(3, 10, 12), *one = planes(1, 10, 12);
+  dl_error e;
+  dl_decode_opts o = {.min_width = 12, .min_height = 10};
+  static const struct {
+    const char *file;
+    int status;
+  } bad[] = {{BAD "truncated.jpg", DL_E_DECODE}, {BAD "short_data.jpg", DL_E_DECODE},
+             {BAD "huge.jpg", DL_E_TOO_LARGE},   {BAD "text.jpg", DL_E_FORMAT},
+             {BAD "empty.jpg", DL_E_FORMAT},     {BAD "truncated.png", DL_E_DECODE}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    size_t n;
+    unsigned char *b = read_all(bad[i].file, &n);
+    int rc = dl_image_decode_resize_normalize_into(three, b, n, &o, DL_RESIZE_BILINEAR, MEAN, STD, NULL, &e);
+    if (rc != bad[i].status) fail_msg("%s: status %d (%s), expected %d", bad[i].file, rc, e.msg, bad[i].status);
+    free(b);
+  }
+  /* the decoded channels must be dst's */
+  assert_int_equal(dl_image_decode_resize_normalize_into(one, rgb, len, &o, DL_RESIZE_BILINEAR, MEAN, STD, NULL, &e),
+                   DL_E_SHAPE);
+  assert_non_null(strstr(e.msg, "expected 3 channels"));
+  dl_decode_opts gray = {.channels = 1};
+  assert_int_equal(
+      dl_image_decode_resize_normalize_into(one, rgb, len, &gray, DL_RESIZE_BILINEAR, MEAN, STD, NULL, &e), DL_OK);
+  assert_int_equal(dl_image_decode_resize_normalize_into(three, rgb, len, &o, 7, MEAN, STD, NULL, &e), DL_E_INVAL);
+  assert_non_null(strstr(e.msg, "mode 7"));
+  float zero[3] = {1, 0, 1};
+  assert_int_equal(dl_image_decode_resize_normalize_into(three, rgb, len, &o, DL_RESIZE_BILINEAR, NULL, zero, NULL, &e),
+                   DL_E_NUMERIC);
+  assert_int_equal(dl_image_decode_resize_normalize_into(three, NULL, 10, &o, DL_RESIZE_BILINEAR, MEAN, STD, NULL, &e),
+                   DL_E_INVAL);
+  assert_int_equal(dl_image_decode_resize_normalize_into(NULL, rgb, len, &o, DL_RESIZE_BILINEAR, MEAN, STD, NULL, &e),
+                   DL_E_INVAL);
+  dl_decode_opts five = {.channels = 5};
+  assert_int_equal(dl_image_decode_resize_normalize_into(three, rgb, len, &five, DL_RESIZE_BILINEAR, MEAN, STD, NULL,
+                                                         &e),
+                   DL_E_INVAL);
+  dl_tensor_release(three);
+  dl_tensor_release(one);
+  free(rgb);
+}
+
 /* Decoders keep no shared state: concurrent decodes give the same pixels. */
 static void *decode_many(void *arg) {
   (void)arg;
@@ -275,6 +434,9 @@ int main(void) {
       cmocka_unit_test(png_kinds),           cmocka_unit_test(png_16bit),
       cmocka_unit_test(probe_reads_headers), cmocka_unit_test(decode_from_memory),
       cmocka_unit_test(bad_options),         cmocka_unit_test(concurrent_decodes),
+      cmocka_unit_test(decode_resize_normalize),
+      cmocka_unit_test(decode_resize_normalize_matches_pil),
+      cmocka_unit_test(decode_resize_normalize_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,8 @@
 
 #include "test_image_util.h"
 
+#include "image_internal.h" /* dl__planes_force_portable */
+
 static dl_tensor *new_image(int64_t h, int64_t w, int64_t c) {
   dl_tensor *t;
   int64_t shape[3] = {h, w, c};
@@ -181,6 +183,84 @@ static void normalize_matches_numpy(void **state) {
   dl_tensor_release(src);
 }
 
+/* A w×h image of C channels: pseudo-random samples, with runs of 0 and 255
+ * so that clipping is exercised. */
+static dl_tensor *noise_image(int64_t h, int64_t w, int64_t c, uint32_t seed) {
+  dl_tensor *t = new_image(h, w, c);
+  uint8_t *p = t->data;
+  for (int64_t i = 0; i < t->numel; i++) {
+    seed = seed * 1664525u + 1013904223u;
+    uint32_t r = seed >> 24;
+    p[i] = (uint8_t)((i / 97) % 5 == 0 ? (r & 1) * 255 : r);
+  }
+  return t;
+}
+
+/* dl_image_resize_normalize_into runs its own kernels (hand-written AVX2
+ * ones where the CPU has AVX2, portable ones elsewhere): both must give
+ * exactly what dl_image_resize (PIL's numbers, tested above) followed by
+ * dl_image_normalize_into gives. The sizes cover B1's shapes (about 1.3x to
+ * 3x down to 224), the identity, upscaling, one pixel, a width that is not a
+ * multiple of 8, many taps per pixel (several loads each), and rows so short
+ * that no load fits inside them. */
+static void resize_normalize_kernels(void **state) {
+  (void)state;
+  static const int sizes[][4] = {{418, 335, 224, 224}, {684, 394, 224, 224}, {224, 224, 224, 224},
+                                 {300, 224, 224, 224}, {45, 33, 17, 13},      {17, 13, 45, 33},
+                                 {1, 1, 5, 3},         {2, 1, 1, 1},          {5, 4, 3, 2},
+                                 {1000, 50, 37, 23},   {230, 229, 219, 221},  {31, 7, 29, 5}};
+  static const float m4[4] = {0.485f, 0.456f, 0.406f, 0.5f}, s4[4] = {0.229f, 0.224f, 0.225f, 0.3f};
+  uint32_t seed = 7;
+  for (int portable = 0; portable < 2; portable++) {
+    dl__planes_force_portable(portable);
+    for (int64_t C = 1; C <= 4; C++)
+      for (int mode = 0; mode < 2; mode++)
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+          int w = sizes[i][0], h = sizes[i][1], ow = sizes[i][2], oh = sizes[i][3];
+          dl_tensor *src = noise_image(h, w, C, seed++), *small, *want, *got;
+          int64_t shape[3] = {C, oh, ow};
+          assert_int_equal(dl_tensor_new(&want, DL_F32, 3, shape, NULL), DL_OK);
+          assert_int_equal(dl_tensor_new(&got, DL_F32, 3, shape, NULL), DL_OK);
+          assert_int_equal(dl_image_resize(&small, src, ow, oh, mode, NULL), DL_OK);
+          assert_int_equal(dl_image_normalize_into(want, small, m4, s4, NULL), DL_OK);
+          dl_error e;
+          if (dl_image_resize_normalize_into(got, src, mode, m4, s4, &e) != DL_OK) fail_msg("%s", e.msg);
+          if (memcmp(got->data, want->data, (size_t)want->numel * sizeof(float)) != 0)
+            fail_msg("%s kernels: %dx%dx%d -> %dx%d, mode %d differs from resize + normalize",
+                     portable ? "portable" : "default", w, h, (int)C, ow, oh, mode);
+          dl_tensor_release(src);
+          dl_tensor_release(small);
+          dl_tensor_release(want);
+          dl_tensor_release(got);
+        }
+  }
+
+  /* Into a C×H×W view of an H×W×C buffer (samples not contiguous along x). */
+  dl_tensor *src = noise_image(75, 100, 3, 99), *small, *want, *hwc;
+  int64_t shape[3] = {3, 53, 71}, hwc_shape[3] = {53, 71, 3};
+  assert_int_equal(dl_tensor_new(&want, DL_F32, 3, shape, NULL), DL_OK);
+  assert_int_equal(dl_tensor_new(&hwc, DL_F32, 3, hwc_shape, NULL), DL_OK);
+  assert_int_equal(dl_image_resize(&small, src, 71, 53, DL_RESIZE_BILINEAR, NULL), DL_OK);
+  assert_int_equal(dl_image_normalize_into(want, small, mean, stdv, NULL), DL_OK);
+  for (int portable = 0; portable < 2; portable++) {
+    dl__planes_force_portable(portable);
+    dl_tensor view = *hwc;
+    view.shape[0] = 3, view.shape[1] = 53, view.shape[2] = 71;
+    view.strides[0] = 1, view.strides[1] = 71 * 3, view.strides[2] = 3;
+    memset(hwc->data, 0, (size_t)hwc->numel * sizeof(float));
+    assert_int_equal(dl_image_resize_normalize_into(&view, src, DL_RESIZE_BILINEAR, mean, stdv, NULL), DL_OK);
+    for (int64_t c = 0; c < 3; c++)
+      for (int64_t y = 0; y < 53; y++)
+        for (int64_t x = 0; x < 71; x++)
+          assert_true(((float *)hwc->data)[(y * 71 + x) * 3 + c] == ((float *)want->data)[(c * 53 + y) * 71 + x]);
+  }
+  dl__planes_force_portable(0);
+  dl_tensor_release(hwc);
+  dl_tensor_release(want);
+  dl_tensor_release(small);
+  dl_tensor_release(src);
+}
+
 static void crops(void **state) {
   (void)state;
   dl_tensor *src = load_ok(IMAGES "photo.png", NULL), *c;
@@ -252,6 +332,7 @@ int main(void) {
       cmocka_unit_test(resize_into_view),
       cmocka_unit_test(resize_rejects_misuse),
       cmocka_unit_test(normalize_matches_numpy),
+      cmocka_unit_test(resize_normalize_kernels),
       cmocka_unit_test(crops),
       cmocka_unit_test(letterbox),
   };

@@ -91,7 +91,8 @@ typedef struct dl__planes {
   int32_t ring, stride;       /* resized rows kept per plane; bytes per row */
   uint8_t *rows;              /* C planes of ring rows */
   const uint8_t **taps;       /* ring rows of the output row being written */
-  int simd;                   /* 1: the x86-64 AVX2 kernels */
+  int simd;                   /* 1: the x86-64 AVX2 (+ FMA) kernels */
+  int fast_norm;              /* 1: the AVX2 normalize may skip vdivps (exact here) */
   /* The AVX2 horizontal kernel's tables (see image_planes.c). */
   int32_t groups, last, blocks, vec_blocks, tail_first;
   int32_t *hoff, *hk;
@@ -111,8 +112,13 @@ int dl__planes_init(dl__planes *p, dl_tensor *dst, int64_t in_w, int64_t in_h, i
 void dl__planes_push(dl__planes *p, int64_t y, const uint8_t *row);
 void dl__planes_free(dl__planes *p);
 
-/* Tests: 1 makes dl__planes use its portable kernels even where AVX2 runs. */
-void dl__planes_force_portable(int on);
+/* For tests: which kernels dl__planes_init picks from now on. */
+enum {
+  DL__KERNELS_BEST = 0,         /* the fastest the CPU runs */
+  DL__KERNELS_PORTABLE = 1,     /* the portable ones, even where AVX2 runs */
+  DL__KERNELS_NO_FAST_NORM = 2  /* AVX2, normalizing with divisions only */
+};
+void dl__planes_force(int kernels);
 
 /* Returned by dl__jpeg_decode_rows for a file it leaves to the whole-image
  * path (an EXIF turn, CMYK, a channel conversion libjpeg does not make). */

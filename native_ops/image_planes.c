@@ -29,8 +29,8 @@
  *   by 255 and by std are vdivps, which rounds as the scalar division that
  *   built the table does.
  *
- * Elsewhere (or with dl__planes_force_portable) the portable kernels below
- * compute the same numbers. */
+ * Elsewhere (or with dl__planes_force) the portable kernels below compute
+ * the same numbers. */
 #include "image_internal.h"
 
 #include <stdlib.h>
@@ -45,9 +45,9 @@
 
 enum { BITS = DL__RESIZE_BITS, HALF = 1 << (BITS - 1) };
 
-static int force_portable;
+static int forced;
 
-void dl__planes_force_portable(int on) { force_portable = on; }
+void dl__planes_force(int kernels) { forced = kernels; }
 
 static inline uint8_t clip8(int32_t v) {
   if (v >= (1 << BITS << 8)) return 255;
@@ -61,29 +61,91 @@ static uint8_t *ring_row(const dl__planes *p, int c, int64_t y) {
 
 /* ---------------------------------------------------------------- portable */
 
-/* Horizontal pass of source row `in` into plane rows out[c], pixels x0.. */
-static void hpass_portable(const dl__planes *p, const uint8_t *in, uint8_t *const out[4], int32_t x0) {
+/* Four int32 lanes, a GCC/clang vector extension (SSE or NEON code); the
+ * arithmetic is the scalar one lane by lane, so results stay exact. Plain
+ * x86-64 (SSE2) has no 32-bit lane multiply, so there the two portable
+ * kernels are also built for SSE4.1 and AVX2 and the loader picks the best
+ * the CPU runs. */
+#if defined(__x86_64__)
+#define CLONES __attribute__((target_clones("avx2", "sse4.1", "default")))
+#else
+#define CLONES
+#endif
+typedef int32_t lanes __attribute__((vector_size(16)));
+typedef uint8_t bytes4 __attribute__((vector_size(4)));
+
+static inline lanes load4(const uint8_t *p) {
+  bytes4 b;
+  memcpy(&b, p, sizeof b);
+  return __builtin_convertvector(b, lanes);
+}
+
+/* clip8 on every lane: comparisons give -1 in the lanes where they hold. */
+static inline lanes clip_lanes(lanes s) {
+  lanes v = s >> BITS;
+  v &= ~(v < 0);
+  lanes over = v > 255;
+  return (v & ~over) | (over & 255);
+}
+
+/* Horizontal pass of source row `in` into plane rows out[c], pixels x0..
+ * Pixels of 3 or 4 channels take one 4-lane sum per tap; an RGB load also
+ * reads the next pixel's first byte (its lane is dropped), so the pixels
+ * whose taps reach the row's last source pixel are summed channel by
+ * channel. */
+static inline __attribute__((always_inline)) void hpass_portable_c(const dl__planes *p, const uint8_t *in,
+                                                                   uint8_t *const out[4], int32_t x0, const int C) {
   const dl__axis *a = &p->h;
-  int C = p->C;
   for (int32_t x = x0; x < a->out; x++) {
     const uint8_t *px = in + (size_t)a->first[x] * (size_t)C;
     const int32_t *k = a->k + (size_t)x * (size_t)a->ksize;
+    int32_t n = a->count[x];
+    if (C == 4 || (C == 3 && a->first[x] + n < p->in_w)) {
+      lanes s = {HALF, HALF, HALF, HALF};
+      for (int32_t i = 0; i < n; i++) s += load4(px + i * C) * k[i];
+      s = clip_lanes(s);
+      for (int c = 0; c < C; c++) out[c][x] = (uint8_t)s[c];
+      continue;
+    }
     int32_t s[4] = {HALF, HALF, HALF, HALF};
-    for (int32_t i = 0; i < a->count[x]; i++)
+    for (int32_t i = 0; i < n; i++)
       for (int c = 0; c < C; c++) s[c] += px[i * C + c] * k[i];
     for (int c = 0; c < C; c++) out[c][x] = clip8(s[c]);
   }
 }
 
+CLONES static void hpass_portable(const dl__planes *p, const uint8_t *in, uint8_t *const out[4], int32_t x0) {
+  switch (p->C) {
+    case 1: hpass_portable_c(p, in, out, x0, 1); break;
+    case 2: hpass_portable_c(p, in, out, x0, 2); break;
+    case 3: hpass_portable_c(p, in, out, x0, 3); break;
+    default: hpass_portable_c(p, in, out, x0, 4);
+  }
+}
+
 /* Vertical pass of output row y, plane c, samples x0..: rows[i] are its
- * source rows, k their weights. */
-static void vpass_portable(const dl__planes *p, int c, int64_t y, const uint8_t *const *rows, const int32_t *k,
+ * source rows, k their weights; 8 samples at a time, then one by one. */
+CLONES static void vpass_portable(const dl__planes *p, int c, int64_t y, const uint8_t *const *rows, const int32_t *k,
                            int32_t count, int32_t x0) {
   const dl_tensor *d = p->dst;
   float *out = (float *)d->data + c * d->strides[0] + y * d->strides[1];
   const float *t = p->lut.v[c];
   int64_t sx = d->strides[2];
-  for (int32_t x = x0; x < p->h.out; x++) {
+  int32_t x = x0, w = p->h.out;
+  for (; x + 8 <= w; x += 8) {
+    lanes lo = {HALF, HALF, HALF, HALF}, hi = lo;
+    for (int32_t i = 0; i < count; i++) {
+      lo += load4(rows[i] + x) * k[i];
+      hi += load4(rows[i] + x + 4) * k[i];
+    }
+    lo = clip_lanes(lo);
+    hi = clip_lanes(hi);
+    for (int j = 0; j < 4; j++) {
+      out[(x + j) * sx] = t[lo[j]];
+      out[(x + 4 + j) * sx] = t[hi[j]];
+    }
+  }
+  for (; x < w; x++) {
     int32_t s = HALF;
     for (int32_t i = 0; i < count; i++) s += rows[i][x] * k[i];
     out[x * sx] = t[clip8(s)];
@@ -93,7 +155,7 @@ static void vpass_portable(const dl__planes *p, int c, int64_t y, const uint8_t 
 /* -------------------------------------------------------------------- AVX2 */
 
 #if HAVE_AVX2_KERNELS
-#define AVX2 __attribute__((target("avx2")))
+#define AVX2 __attribute__((target("avx2,fma")))
 
 /* Source pixels one 16-byte load covers: 5 RGB or 4 RGBA. */
 static int taps_per_load(int C) { return 16 / C; }
@@ -261,6 +323,23 @@ static int hpass_avx2_tables(dl__planes *p) {
   return 0;
 }
 
+/* (v / 255 - mean) / std on 8 lanes of v in 0..255, as the table has it. */
+AVX2 static inline __m256 normalize8(__m256i v, const __m256 *n, int fast) {
+  __m256 f = _mm256_cvtepi32_ps(v);
+  if (!fast) return _mm256_div_ps(_mm256_sub_ps(_mm256_div_ps(f, n[0]), n[2]), n[4]);
+  /* Each division as a product by the reciprocal, then one residual step
+   * (q + (a - q b) / b with the residual exact through FMA). init_fast_norm
+   * checked that this gives the correctly rounded quotient for all 256
+   * inputs, so it equals vdivps here at a fraction of its cost. */
+  __m256 q = _mm256_mul_ps(f, n[1]);
+  q = _mm256_fmadd_ps(_mm256_fnmadd_ps(q, n[0], f), n[1], q);
+  __m256 a = _mm256_sub_ps(q, n[2]);
+  __m256 r = _mm256_mul_ps(a, n[3]);
+  return _mm256_fmadd_ps(_mm256_fnmadd_ps(r, n[4], a), n[3], r);
+}
+
+/* The vertical pass, 32 samples of a plane per round (4 vectors share each
+ * tap's row pointer and weight), then 8, then the portable tail. */
 AVX2 static void vpass_avx2(const dl__planes *p, int c, int64_t y, const uint8_t *const *rows, const int32_t *k,
                             int32_t count) {
   const dl_tensor *d = p->dst;
@@ -270,19 +349,53 @@ AVX2 static void vpass_avx2(const dl__planes *p, int c, int64_t y, const uint8_t
   }
   float *out = (float *)d->data + c * d->strides[0] + y * d->strides[1];
   const __m256i half = _mm256_set1_epi32(HALF), zero = _mm256_setzero_si256(), max = _mm256_set1_epi32(255);
-  const __m256 f255 = _mm256_set1_ps(255.0f), mean = _mm256_set1_ps(p->mean[c]), std = _mm256_set1_ps(p->std[c]);
-  int32_t x = 0;
-  for (; x + 8 <= p->h.out; x += 8) {
-    __m256i s = half;
+  /* 255, 1/255, mean, 1/std, std */
+  const __m256 n[5] = {_mm256_set1_ps(255.0f), _mm256_set1_ps(1.0f / 255.0f), _mm256_set1_ps(p->mean[c]),
+                       _mm256_set1_ps(1.0f / p->std[c]), _mm256_set1_ps(p->std[c])};
+  int fast = p->fast_norm;
+#define CLIP(s) _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32((s), BITS), zero), max)
+#define TAP(s, r, kk) _mm256_add_epi32((s), _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(r))), (kk)))
+  int32_t x = 0, w = p->h.out;
+  for (; x + 32 <= w; x += 32) {
+    __m256i s0 = half, s1 = half, s2 = half, s3 = half;
     for (int32_t i = 0; i < count; i++) {
-      __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(rows[i] + x)));
-      s = _mm256_add_epi32(s, _mm256_mullo_epi32(v, _mm256_set1_epi32(k[i])));
+      const uint8_t *r = rows[i] + x;
+      __m256i kk = _mm256_set1_epi32(k[i]);
+      s0 = TAP(s0, r, kk);
+      s1 = TAP(s1, r + 8, kk);
+      s2 = TAP(s2, r + 16, kk);
+      s3 = TAP(s3, r + 24, kk);
     }
-    s = _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32(s, BITS), zero), max);
-    __m256 f = _mm256_div_ps(_mm256_cvtepi32_ps(s), f255);
-    _mm256_storeu_ps(out + x, _mm256_div_ps(_mm256_sub_ps(f, mean), std));
+    _mm256_storeu_ps(out + x, normalize8(CLIP(s0), n, fast));
+    _mm256_storeu_ps(out + x + 8, normalize8(CLIP(s1), n, fast));
+    _mm256_storeu_ps(out + x + 16, normalize8(CLIP(s2), n, fast));
+    _mm256_storeu_ps(out + x + 24, normalize8(CLIP(s3), n, fast));
   }
+  for (; x + 8 <= w; x += 8) {
+    __m256i s0 = half;
+    for (int32_t i = 0; i < count; i++) s0 = TAP(s0, rows[i] + x, _mm256_set1_epi32(k[i]));
+    _mm256_storeu_ps(out + x, normalize8(CLIP(s0), n, fast));
+  }
+#undef CLIP
+#undef TAP
   vpass_portable(p, c, y, rows, k, count, x);
+}
+
+/* Whether normalize8's division-free form gives the table's values for all
+ * 256 inputs of every channel (it does for the usual means and stds; when
+ * not, vdivps stays). */
+AVX2 static int fast_norm_exact(const dl__planes *p) {
+  for (int c = 0; c < p->C; c++) {
+    const __m256 n[5] = {_mm256_set1_ps(255.0f), _mm256_set1_ps(1.0f / 255.0f), _mm256_set1_ps(p->mean[c]),
+                         _mm256_set1_ps(1.0f / p->std[c]), _mm256_set1_ps(p->std[c])};
+    __m256i v = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int i = 0; i < 256; i += 8, v = _mm256_add_epi32(v, _mm256_set1_epi32(8))) {
+      __m256i got = _mm256_castps_si256(normalize8(v, n, 1));
+      __m256i want = _mm256_loadu_si256((const __m256i *)&p->lut.v[c][i]);
+      if (_mm256_movemask_epi8(_mm256_cmpeq_epi32(got, want)) != -1) return 0;
+    }
+  }
+  return 1;
 }
 #endif
 
@@ -309,7 +422,7 @@ int dl__planes_init(dl__planes *p, dl_tensor *dst, int64_t in_w, int64_t in_h, i
     p->std[c] = std ? std[c] : 1.0f;
   }
 #if HAVE_AVX2_KERNELS
-  p->simd = !force_portable && __builtin_cpu_supports("avx2");
+  p->simd = forced != DL__KERNELS_PORTABLE && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
   int oom = dl__axis_init(&p->h, in_w, (int32_t)out_w, mode) < 0;
   if (oom) {
@@ -329,6 +442,7 @@ int dl__planes_init(dl__planes *p, dl_tensor *dst, int64_t in_w, int64_t in_h, i
   }
 #if HAVE_AVX2_KERNELS
   if (!oom && p->simd && (C == 3 || C == 4)) oom = hpass_avx2_tables(p) < 0;
+  if (p->simd && forced != DL__KERNELS_NO_FAST_NORM) p->fast_norm = fast_norm_exact(p);
 #endif
   if (oom) {
     dl__planes_free(p);

@@ -5,7 +5,7 @@
 
 #include "test_image_util.h"
 
-#include "image_internal.h" /* dl__planes_force_portable */
+#include "image_internal.h" /* dl__planes_force */
 
 /* Exact: PIL decodes with the same libjpeg-turbo and the same defaults. */
 static void check_file(const char *name, const char *ref, const dl_decode_opts *opts, uint32_t tol) {
@@ -300,8 +300,8 @@ static void decode_resize_normalize(void **state) {
   static const char *files[] = {"rgb.jpg",   "gray.jpg",  "progressive.jpg", "cmyk.jpg",  "exif1.jpg",
                                 "exif6.jpg", "pixel.jpg", "photo400.jpg",    "rgb8.png", "rgba8.png"};
   static const int sizes[][2] = {{7, 5}, {12, 9}, {29, 53}, {71, 53}, {224, 224}, {1, 1}};
-  for (int portable = 0; portable < 2; portable++) {
-    dl__planes_force_portable(portable);
+  for (int kernels = 0; kernels < 3; kernels++) {
+    dl__planes_force(kernels);
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++)
       for (int channels = 0; channels <= 4; channels++) {
         if (channels == 2) continue;
@@ -316,7 +316,7 @@ static void decode_resize_normalize(void **state) {
       }
     fused_matches_two_steps("rgb.jpg", NULL, 45, 33, DL_RESIZE_BILINEAR);
   }
-  dl__planes_force_portable(0);
+  dl__planes_force(DL__KERNELS_BEST);
 }
 
 /* Against PIL: draft (DCT scaling), resize, then numpy's normalize. */
@@ -325,8 +325,8 @@ static void decode_resize_normalize_matches_pil(void **state) {
   size_t len;
   unsigned char *bytes = read_all(IMAGES "photo400.jpg", &len);
   static const int sizes[][2] = {{71, 53}, {29, 53}};
-  for (int portable = 0; portable < 2; portable++) {
-    dl__planes_force_portable(portable);
+  for (int kernels = 0; kernels < 3; kernels++) {
+    dl__planes_force(kernels);
     for (int i = 0; i < 2; i++) {
       int32_t w = sizes[i][0], h = sizes[i][1];
       dl_decode_opts o = {.channels = 3, .min_width = w, .min_height = h};
@@ -350,7 +350,7 @@ static void decode_resize_normalize_matches_pil(void **state) {
       dl_tensor_release(got);
     }
   }
-  dl__planes_force_portable(0);
+  dl__planes_force(DL__KERNELS_BEST);
   free(bytes);
 }
 

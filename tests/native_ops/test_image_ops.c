@@ -5,7 +5,7 @@
 
 #include "test_image_util.h"
 
-#include "image_internal.h" /* dl__planes_force_portable */
+#include "image_internal.h" /* dl__planes_force */
 
 static dl_tensor *new_image(int64_t h, int64_t w, int64_t c) {
   dl_tensor *t;
@@ -197,9 +197,9 @@ static dl_tensor *noise_image(int64_t h, int64_t w, int64_t c, uint32_t seed) {
 }
 
 /* dl_image_resize_normalize_into runs its own kernels (hand-written AVX2
- * ones where the CPU has AVX2, portable ones elsewhere): both must give
- * exactly what dl_image_resize (PIL's numbers, tested above) followed by
- * dl_image_normalize_into gives. The sizes cover B1's shapes (about 1.3x to
+ * ones where the CPU has AVX2, with or without division-free normalizing,
+ * and portable ones elsewhere): each must give exactly what dl_image_resize
+ * (PIL's numbers, tested above) followed by dl_image_normalize_into gives. The sizes cover B1's shapes (about 1.3x to
  * 3x down to 224), the identity, upscaling, one pixel, a width that is not a
  * multiple of 8, many taps per pixel (several loads each), and rows so short
  * that no load fits inside them. */
@@ -211,8 +211,8 @@ static void resize_normalize_kernels(void **state) {
                                  {1000, 50, 37, 23},   {230, 229, 219, 221},  {31, 7, 29, 5}};
   static const float m4[4] = {0.485f, 0.456f, 0.406f, 0.5f}, s4[4] = {0.229f, 0.224f, 0.225f, 0.3f};
   uint32_t seed = 7;
-  for (int portable = 0; portable < 2; portable++) {
-    dl__planes_force_portable(portable);
+  for (int kernels = 0; kernels < 3; kernels++) {
+    dl__planes_force(kernels);
     for (int64_t C = 1; C <= 4; C++)
       for (int mode = 0; mode < 2; mode++)
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -227,7 +227,10 @@ static void resize_normalize_kernels(void **state) {
           if (dl_image_resize_normalize_into(got, src, mode, m4, s4, &e) != DL_OK) fail_msg("%s", e.msg);
           if (memcmp(got->data, want->data, (size_t)want->numel * sizeof(float)) != 0)
             fail_msg("%s kernels: %dx%dx%d -> %dx%d, mode %d differs from resize + normalize",
-                     portable ? "portable" : "default", w, h, (int)C, ow, oh, mode);
+                     kernels == DL__KERNELS_BEST       ? "default"
+                     : kernels == DL__KERNELS_PORTABLE ? "portable"
+                                                       : "divide",
+                     w, h, (int)C, ow, oh, mode);
           dl_tensor_release(src);
           dl_tensor_release(small);
           dl_tensor_release(want);
@@ -242,8 +245,8 @@ static void resize_normalize_kernels(void **state) {
   assert_int_equal(dl_tensor_new(&hwc, DL_F32, 3, hwc_shape, NULL), DL_OK);
   assert_int_equal(dl_image_resize(&small, src, 71, 53, DL_RESIZE_BILINEAR, NULL), DL_OK);
   assert_int_equal(dl_image_normalize_into(want, small, mean, stdv, NULL), DL_OK);
-  for (int portable = 0; portable < 2; portable++) {
-    dl__planes_force_portable(portable);
+  for (int kernels = 0; kernels < 3; kernels++) {
+    dl__planes_force(kernels);
     dl_tensor view = *hwc;
     view.shape[0] = 3, view.shape[1] = 53, view.shape[2] = 71;
     view.strides[0] = 1, view.strides[1] = 71 * 3, view.strides[2] = 3;
@@ -254,7 +257,7 @@ static void resize_normalize_kernels(void **state) {
         for (int64_t x = 0; x < 71; x++)
           assert_true(((float *)hwc->data)[(y * 71 + x) * 3 + c] == ((float *)want->data)[(c * 53 + y) * 71 + x]);
   }
-  dl__planes_force_portable(0);
+  dl__planes_force(DL__KERNELS_BEST);
   dl_tensor_release(hwc);
   dl_tensor_release(want);
   dl_tensor_release(small);

@@ -280,17 +280,22 @@ AVX2 static void hpass_avx2(const dl__planes *p, const uint8_t *in, uint8_t *con
  * each block of 8 output pixels, for each pair (2q, 2q + 1), for each load,
  * for each tap: 8 int32, the weight of pixel 2q in lanes 0..3 and of pixel
  * 2q + 1 in lanes 4..7 (zero past a pixel's taps, and for the pixels past
- * the row's end that fill the last block). Returns -1 when out of memory. */
+ * the row's end that fill the last block). Returns -1 when out of memory,
+ * 0 otherwise, with p->hk NULL when the portable kernel is to be used. */
 static int hpass_avx2_tables(dl__planes *p) {
   const dl__axis *a = &p->h;
   int C = p->C, TP = taps_per_load(C);
   int32_t taps = 1;
   for (int32_t x = 0; x < a->out; x++)
     if (a->count[x] > taps) taps = a->count[x];
-  p->groups = (taps + TP - 1) / TP;
-  p->last = taps - (p->groups - 1) * TP;
+  int32_t groups = (taps + TP - 1) / TP;
   int32_t blocks = (a->out + 7) / 8, pixels = 8 * blocks;
   size_t kbytes = (size_t)pixels / 2 * (size_t)taps * 32;
+  /* Byte offsets are int32; a table this large (a huge output, or a
+   * downscale by hundreds) is left to the portable kernel. */
+  if ((int64_t)p->in_w * C + (int64_t)groups * 16 > INT32_MAX || kbytes > (size_t)64 << 20) return 0;
+  p->groups = groups;
+  p->last = taps - (groups - 1) * TP;
   p->hoff = malloc(sizeof(int32_t) * (size_t)pixels);
   p->hk = aligned_alloc(32, kbytes);
   if (!p->hoff || !p->hk) return -1;

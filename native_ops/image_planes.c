@@ -24,10 +24,14 @@
  *   the kernel reads it) and one add. 32-bit products keep Pillow's exact
  *   22-bit weights, where pmaddwd's 16-bit ones would round them. Eight
  *   output pixels are packed to u8 with saturation (which is clip8) and
- *   split into planes with one shuffle.
- * - Vertical + normalize: 8 samples of one plane per vector; the division
- *   by 255 and by std are vdivps, which rounds as the scalar division that
- *   built the table does.
+ *   split into planes with one shuffle. The last pixels of a row, whose
+ *   loads would run past it, read a zero-padded copy of the row's end.
+ * - Vertical + normalize: 32 samples of one plane per round (8 per vector),
+ *   each tap's row and weight loaded once for the four vectors. The two
+ *   divisions of the normalize are a product by the reciprocal plus one FMA
+ *   correction step, used only once checked (at init, on all 256 inputs) to
+ *   give the same floats as the table's divisions; otherwise vdivps, which
+ *   rounds as the scalar division does.
  *
  * Elsewhere (or with dl__planes_force) the portable kernels below compute
  * the same numbers. */
@@ -447,7 +451,7 @@ int dl__planes_init(dl__planes *p, dl_tensor *dst, int64_t in_w, int64_t in_h, i
   }
 #if HAVE_AVX2_KERNELS
   if (!oom && p->simd && (C == 3 || C == 4)) oom = hpass_avx2_tables(p) < 0;
-  if (p->simd && forced != DL__KERNELS_NO_FAST_NORM) p->fast_norm = fast_norm_exact(p);
+  if (!oom && p->simd && forced != DL__KERNELS_NO_FAST_NORM) p->fast_norm = fast_norm_exact(p);
 #endif
   if (oom) {
     dl__planes_free(p);

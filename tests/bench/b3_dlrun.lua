@@ -6,7 +6,7 @@
 -- DATA_DIR holds train/ and test/ subset folders (items/ + json/). Commands on stdin, one
 -- JSON line out for each:
 --   epoch  one epoch over train in shuffled batches of 64 (forward, cross-entropy,
---          backward, Adam 1e-3 step) -> {"seconds", "loss", "accuracy"}
+--          backward, Adam 1e-3 step) -> {"seconds", "loss"}
 --   test   accuracy on test, in eval mode -> {"accuracy"}
 --   quit
 local ffi = require 'ffi'
@@ -54,7 +54,7 @@ end
 local function epoch()
   net:train()
   local t0 = now()
-  local loss_sum, right = 0, 0
+  local loss_sum = 0
   for b in train:batches() do
     opt:zero_grad()
     local logits = net:forward(b.x)
@@ -62,10 +62,8 @@ local function epoch()
     net:backward(b.x, grad, false)
     opt:step()
     loss_sum = loss_sum + loss * b.n
-    right = right + correct(logits, b.y)
   end
-  return string.format('{"seconds": %.4f, "loss": %.5f, "accuracy": %.5f}', now() - t0, loss_sum / train.n,
-    right / train.n)
+  return string.format('{"seconds": %.4f, "loss": %.5f}', now() - t0, loss_sum / train.n)
 end
 
 local function accuracy()

@@ -70,7 +70,8 @@ static const rt_option import_options[] = {
 static const rt_option_group import_group = {"Options", import_options};
 
 static const rt_option train_options[] = {
-    {"dataset", 'd', RT_OPT_VALUE, "NAME|PATH", "train on this dataset (default: the model's datasetId)"},
+    {"dataset", 'd', RT_OPT_VALUE, "NAME|PATH",
+     "train on this dataset, recorded as the model's datasetId (default: its datasetId)"},
     {"cleanup", 0, RT_OPT_FLAG, NULL, "remove the prepared data (DIR/model_data/...) when done"},
     {NULL, 0, 0, NULL, NULL},
 };

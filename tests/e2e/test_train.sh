@@ -21,6 +21,8 @@ test_train_mlp_records_epochs_saves_a_version_and_predicts_better_than_chance() 
   model_json fashion-mlp | /usr/bin/python3 -c '
 import json, sys
 m = json.load(sys.stdin)
+ds = json.load(open(sys.argv[1]))
+assert m["datasetId"] == ds["id"]
 assert m["status"] == "trained", m["status"]
 assert [v["version"] for v in m["versions"]] == [1], m["versions"]
 epochs = m["metrics"]["train"]
@@ -31,9 +33,7 @@ for e in epochs:
         assert isinstance(e[k], (int, float)), (k, e)
 # training lowers the loss
 assert epochs[2]["loss"] < epochs[0]["loss"], epochs
-ds = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "'"$DATALOOP_PATH"'/datasets/fm/dataset.json"))
-assert m["datasetId"] == ds["id"]
-'
+' "$DATALOOP_PATH/datasets/fm/dataset.json"
   # the version holds the weights A:save wrote into output_path
   tar tzf "$DATALOOP_PATH/store/models/fashion-mlp/artifacts/v1.tar.gz" >list.txt
   assert_contains "$(cat list.txt)" "model.safetensors"

@@ -60,13 +60,13 @@ function M.save(net, local_path)
   if not ok then error(err, 2) end
 end
 
--- Rows of logits whose argmax is the label: y holds 0-based class ids.
+-- Rows of logits whose argmax is the label (both count from 1).
 local function count_correct(logits, y)
-  local pred = logits:argmax(2):ptr() -- 1-based
-  local yp = y:ptr()
+  local pred = logits:argmax(2):data()
+  local yp = y:data()
   local correct = 0
   for i = 0, y:nelement() - 1 do
-    if pred[i] - 1 == yp[i] then correct = correct + 1 end
+    if pred[i] == yp[i] then correct = correct + 1 end
   end
   return correct
 end
@@ -137,7 +137,7 @@ function M.predict(a, batch)
   a.net:eval()
   local probs = a.net:forward(batch.tensor):softmax(2)
   local conf, idx = probs:max(2)
-  local c, k = conf:ptr(), idx:ptr()
+  local c, k = conf:data(), idx:data()
   local results = {}
   for i = 1, batch.n do
     results[i] = { dl.classification(a.id_to_label_map[tonumber(k[i - 1])], c[i - 1]) }

@@ -147,12 +147,12 @@ local function detect(img, cfg)
   end
   local h, w = img:size(1), img:size(2)
   img = img:contiguous()
-  local rgb = img:ptr()
+  local rgb = img:data()
   local bg = dl.tensor.from_table(border_median(rgb, w, h), 'f32')
   local diff = img:float() - bg -- broadcast over H x W
   local dist2 = (diff * diff):sum(3):contiguous()
   local far2 = cfg.background_distance * cfg.background_distance
-  local d = dist2:ptr()
+  local d = dist2:data()
   local fg = ffi.new('uint8_t[?]', w * h)
   for i = 0, w * h - 1 do fg[i] = d[i] > far2 and 1 or 0 end
   return find_boxes(rgb, fg, w, h, cfg)

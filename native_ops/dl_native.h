@@ -21,7 +21,7 @@
  *   dl_tensor *t; dl_error e;
  *   int64_t shape[2] = {3, 4};
  *   if (dl_tensor_new(&t, DL_F32, 2, shape, &e) < 0) puts(e.msg);
- *   float *p = (float *)t->data;   // contiguous after _new
+ *   float *p = (float *)t->ptr;    // contiguous after _new
  *   dl_tensor_release(t);           // frees the header, drops a storage ref
  *
  * A dl_tensor header has exactly one owner. Views (narrow, select, permute,
@@ -98,7 +98,7 @@ typedef struct dl_storage {
 } dl_storage;
 
 typedef struct dl_tensor {
-  void *data;           /* read-only: address of element [0,...,0] */
+  void *ptr;            /* read-only: address of element [0,...,0] (Lua: t:data() gives it typed) */
   int64_t shape[8];     /* read-only: ndim entries are meaningful */
   int64_t strides[8];   /* read-only: in elements, may be 0 (broadcast) */
   int32_t ndim;         /* read-only: 0..8; 0 is a scalar with one element */
@@ -547,10 +547,12 @@ int dl_nn_dropout_backward(const dl_tensor *grad_y, const dl_tensor *mask, doubl
 int dl_nn_fill_uniform(dl_tensor *t, double low, double high, uint64_t *rng, dl_error *err);
 
 /* Softmax cross-entropy averaged over the batch: logits[N,K], labels[N] (I64
- * or I32, each in 0..K-1). Writes the loss to *loss and, when grad_logits
- * [N,K] is not NULL, d loss / d logits. N must be at least 1. */
-int dl_nn_cross_entropy(const dl_tensor *logits, const dl_tensor *labels, double *loss, dl_tensor *grad_logits,
-                        dl_error *err);
+ * or I32), each in first_class..first_class+K-1 (0 in C and PyTorch; the
+ * Lua API passes 1, its ids counting from 1 like every index in dl). Writes
+ * the loss to *loss and, when grad_logits [N,K] is not NULL, d loss / d
+ * logits. N must be at least 1. */
+int dl_nn_cross_entropy(const dl_tensor *logits, const dl_tensor *labels, int64_t first_class, double *loss,
+                        dl_tensor *grad_logits, dl_error *err);
 
 /* Optimizer steps, in place, with torch.optim semantics. param, grad and the
  * state tensors share one shape; state tensors start zero-filled and belong

@@ -13,7 +13,7 @@
 #include <spng.h>
 
 static const uint8_t *row_at(const dl_tensor *img, int64_t y) {
-  return (const uint8_t *)img->data + y * img->strides[0];
+  return (const uint8_t *)img->ptr + y * img->strides[0];
 }
 
 /* *png is malloc'ed (caller frees). */
@@ -139,7 +139,7 @@ int dl_image_encode(dl_tensor **out, const dl_tensor *img, int32_t format, int32
   if (rc < 0) return rc;
   int64_t shape[1] = {(int64_t)len};
   rc = dl_tensor_empty(out, DL_U8, 1, shape, err);
-  if (rc == DL_OK) memcpy((*out)->data, bytes, len);
+  if (rc == DL_OK) memcpy((*out)->ptr, bytes, len);
   free(bytes);
   return rc;
 }

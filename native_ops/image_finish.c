@@ -40,8 +40,8 @@ static uint32_t luma(const uint32_t *v) {
 static void load_rgba(uint32_t *v, const dl_tensor *t, int64_t i, int cin, uint32_t max) {
   uint32_t s[4] = {0};
   for (int c = 0; c < cin; c++)
-    s[c] = t->dtype == DL_U8 ? ((const uint8_t *)t->data)[i * cin + c]
-                             : (uint32_t)((const int32_t *)t->data)[i * cin + c];
+    s[c] = t->dtype == DL_U8 ? ((const uint8_t *)t->ptr)[i * cin + c]
+                             : (uint32_t)((const int32_t *)t->ptr)[i * cin + c];
   int gray = cin <= 2;
   v[0] = s[0];
   v[1] = gray ? s[0] : s[1];
@@ -51,9 +51,9 @@ static void load_rgba(uint32_t *v, const dl_tensor *t, int64_t i, int cin, uint3
 
 static void store(dl_tensor *t, int64_t i, uint32_t v) {
   if (t->dtype == DL_U8) {
-    ((uint8_t *)t->data)[i] = (uint8_t)v;
+    ((uint8_t *)t->ptr)[i] = (uint8_t)v;
   } else {
-    ((int32_t *)t->data)[i] = (int32_t)v;
+    ((int32_t *)t->ptr)[i] = (int32_t)v;
   }
 }
 

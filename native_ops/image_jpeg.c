@@ -112,7 +112,7 @@ static void cmyk_to_rgb(unsigned char *rgb, const unsigned char *cmyk, int width
 static void decode_rows(jpeg_job *job) {
   j_decompress_ptr cinfo = &job->cinfo;
   int cmyk = cinfo->out_color_space == JCS_CMYK;
-  unsigned char *base = job->out->data;
+  unsigned char *base = job->out->ptr;
   size_t stride = (size_t)cinfo->output_width * (cmyk ? 3 : cinfo->output_components);
   while (cinfo->output_scanline < cinfo->output_height) {
     unsigned char *dst = base + (size_t)cinfo->output_scanline * stride;

@@ -22,10 +22,10 @@ int dl_image_letterbox_into(dl_tensor *dst, const dl_tensor *src, int32_t mode, 
   int64_t x = (W - nw) / 2, y = (H - nh) / 2;
 
   int64_t row = W * dst->shape[2];
-  for (int64_t r = 0; r < H; r++) memset((uint8_t *)dst->data + r * dst->strides[0], pad, (size_t)row);
+  for (int64_t r = 0; r < H; r++) memset((uint8_t *)dst->ptr + r * dst->strides[0], pad, (size_t)row);
   /* A header on the stack is enough: the view lives only for this call. */
   dl_tensor inner = *dst;
-  inner.data = (uint8_t *)dst->data + y * dst->strides[0] + x * dst->strides[1];
+  inner.ptr = (uint8_t *)dst->ptr + y * dst->strides[0] + x * dst->strides[1];
   inner.shape[0] = nh;
   inner.shape[1] = nw;
   dl__tensor_update_numel(&inner);

@@ -22,7 +22,7 @@ void dl__normalize_row(dl_tensor *dst, int64_t y, const uint8_t *row, const dl__
   int C = lut->C;
   int64_t w = dst->shape[2], sx = dst->strides[2];
   for (int c = 0; c < C; c++) {
-    float *out = (float *)dst->data + c * dst->strides[0] + y * dst->strides[1];
+    float *out = (float *)dst->ptr + c * dst->strides[0] + y * dst->strides[1];
     const float *t = lut->v[c];
     const uint8_t *in = row + c;
     if (sx == 1) {
@@ -59,7 +59,7 @@ int dl_image_normalize_into(dl_tensor *dst, const dl_tensor *src, const float *m
   if (!lut) return dl__fail(err, DL_E_NOMEM, "cannot allocate a normalize table");
   rc = dl__norm_lut_init(lut, (int)src->shape[2], mean, std, err);
   for (int64_t y = 0; rc == DL_OK && y < src->shape[0]; y++)
-    dl__normalize_row(dst, y, (const uint8_t *)src->data + y * src->strides[0], lut);
+    dl__normalize_row(dst, y, (const uint8_t *)src->ptr + y * src->strides[0], lut);
   free(lut);
   return rc;
 }

@@ -132,7 +132,7 @@ CLONES static void hpass_portable(const dl__planes *p, const uint8_t *in, uint8_
 CLONES static void vpass_portable(const dl__planes *p, int c, int64_t y, const uint8_t *const *rows, const int32_t *k,
                            int32_t count, int32_t x0) {
   const dl_tensor *d = p->dst;
-  float *out = (float *)d->data + c * d->strides[0] + y * d->strides[1];
+  float *out = (float *)d->ptr + c * d->strides[0] + y * d->strides[1];
   const float *t = p->lut.v[c];
   int64_t sx = d->strides[2];
   int32_t x = x0, w = p->h.out;
@@ -356,7 +356,7 @@ AVX2 static void vpass_avx2(const dl__planes *p, int c, int64_t y, const uint8_t
     vpass_portable(p, c, y, rows, k, count, 0);
     return;
   }
-  float *out = (float *)d->data + c * d->strides[0] + y * d->strides[1];
+  float *out = (float *)d->ptr + c * d->strides[0] + y * d->strides[1];
   const __m256i half = _mm256_set1_epi32(HALF), zero = _mm256_setzero_si256(), max = _mm256_set1_epi32(255);
   /* 255, 1/255, mean, 1/std, std */
   const __m256 n[5] = {_mm256_set1_ps(255.0f), _mm256_set1_ps(1.0f / 255.0f), _mm256_set1_ps(p->mean[c]),

@@ -81,9 +81,9 @@ static void pack_rgba(dl_tensor *dst, const void *rgba, int wide) {
   for (int64_t i = 0; i < pixels; i++) {
     for (int c = 0; c < n; c++) {
       if (wide) {
-        ((int32_t *)dst->data)[i * n + c] = ((const uint16_t *)rgba)[i * 4 + pick[n][c]];
+        ((int32_t *)dst->ptr)[i * n + c] = ((const uint16_t *)rgba)[i * 4 + pick[n][c]];
       } else {
-        ((uint8_t *)dst->data)[i * n + c] = ((const uint8_t *)rgba)[i * 4 + pick[n][c]];
+        ((uint8_t *)dst->ptr)[i * n + c] = ((const uint8_t *)rgba)[i * 4 + pick[n][c]];
       }
     }
   }
@@ -113,7 +113,7 @@ static int decode_pixels(spng_ctx *ctx, const struct spng_ihdr *ihdr, int has_tr
   size_t size;
   int e = spng_decoded_image_size(ctx, fmt, &size);
   if (e) return spng_failure(e, name, err);
-  void *buf = direct ? (*raw)->data : malloc(size);
+  void *buf = direct ? (*raw)->ptr : malloc(size);
   if (!buf) return dl__fail(err, DL_E_NOMEM, "cannot allocate %zu bytes to decode a PNG", size);
   e = spng_decode_image(ctx, buf, size, fmt, flags);
   if (!e && !direct) pack_rgba(*raw, buf, wide);

@@ -212,7 +212,7 @@ static int resampler_init(resampler *r, const dl_tensor *src, int64_t out_w, int
     int32_t first = r->v.first[0], last = r->v.first[out_h - 1] + r->v.count[out_h - 1];
     r->tmp = malloc((size_t)(last - first) * (size_t)row);
     oom = !r->tmp;
-    const uint8_t *in = src->data;
+    const uint8_t *in = src->ptr;
     for (int32_t y = first; !oom && y < last; y++)
       hrow(r->tmp + (size_t)(y - first) * row, in + y * src->strides[0], &r->h, r->C, src->shape[1]);
     r->tmp_first = first;
@@ -228,7 +228,7 @@ static int resampler_init(resampler *r, const dl_tensor *src, int64_t out_w, int
 /* Writes output row y (out_w * C bytes) to out. */
 static void resampler_row(const resampler *r, int64_t y, uint8_t *out) {
   const dl_tensor *s = r->src;
-  const uint8_t *in = s->data;
+  const uint8_t *in = s->ptr;
   int64_t row = (r->need_h ? r->h.out : s->shape[1]) * r->C;
   if (!r->need_v) {
     if (r->need_h) {
@@ -257,7 +257,7 @@ int dl_image_resize_into(dl_tensor *dst, const dl_tensor *src, int32_t mode, dl_
   rc = resampler_init(&r, src, dst->shape[1], dst->shape[0], mode, err);
   if (rc < 0) return rc;
   for (int64_t y = 0; y < dst->shape[0]; y++)
-    resampler_row(&r, y, (uint8_t *)dst->data + y * dst->strides[0]);
+    resampler_row(&r, y, (uint8_t *)dst->ptr + y * dst->strides[0]);
   resampler_free(&r);
   return DL_OK;
 }
@@ -292,7 +292,7 @@ int dl_image_resize_normalize_into(dl_tensor *dst, const dl_tensor *src, int32_t
   rc = dl__planes_init(p, dst, src->shape[1], src->shape[0], (int)src->shape[2], mode, mean, std, err);
   if (rc == DL_OK) {
     for (int64_t y = p->row_first; y < p->row_end; y++)
-      dl__planes_push(p, y, (const uint8_t *)src->data + y * src->strides[0]);
+      dl__planes_push(p, y, (const uint8_t *)src->ptr + y * src->strides[0]);
     dl__planes_free(p);
   }
   free(p);

@@ -38,7 +38,7 @@ int dl_image_crop(dl_tensor **out, const dl_tensor *src, int32_t x, int32_t y, i
   dl_tensor *v;
   rc = dl__tensor_alias(&v, src, err);
   if (rc < 0) return rc;
-  v->data = (uint8_t *)src->data + y * src->strides[0] + x * src->strides[1];
+  v->ptr = (uint8_t *)src->ptr + y * src->strides[0] + x * src->strides[1];
   v->shape[0] = height;
   v->shape[1] = width;
   dl__tensor_update_numel(v);

@@ -238,7 +238,7 @@ int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_t
   /* With the caller's col the whole batch is one chunk: col must hold it all for backward. */
   const int64_t nc_max = col ? g.n : chunk_samples(&g);
   if ((rc = dl__nn_expect_blas_dims("conv2d", g.o, nc_max * g.p, g.k, err)) < 0) return rc;
-  float *unfolded = col ? col->data : NULL, *out = NULL;
+  float *unfolded = col ? col->ptr : NULL, *out = NULL;
   if ((!col && (rc = alloc_floats(g.k * nc_max * g.p, &unfolded, err)) < 0) ||
       (rc = alloc_floats(g.o * nc_max * g.p, &out, err)) < 0) {
     if (!col) free(unfolded);
@@ -248,13 +248,13 @@ int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_t
     const int64_t nc = g.n - n0 < nc_max ? g.n - n0 : nc_max, cols = nc * g.p;
     chunk_job job = {.g = &g,
                      .nc = nc,
-                     .x = (const float *)x->data + n0 * g.c * g.h * g.w,
+                     .x = (const float *)x->ptr + n0 * g.c * g.h * g.w,
                      .col = unfolded,
                      .mat = out,
-                     .y = (float *)y->data + n0 * g.o * g.p,
-                     .bias = bias ? bias->data : NULL};
+                     .y = (float *)y->ptr + n0 * g.o * g.p,
+                     .bias = bias ? bias->ptr : NULL};
     dl__nn_parallel_for(nc, min_samples(g.k * g.p), im2col_samples, &job);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g.o, (int)cols, (int)g.k, 1.0f, weight->data,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g.o, (int)cols, (int)g.k, 1.0f, weight->ptr,
                 (int)g.k, unfolded, (int)cols, 0.0f, out, (int)cols);
     dl__nn_parallel_for(nc, min_samples(g.o * g.p), scatter_output, &job);
   }
@@ -276,7 +276,7 @@ int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
   int64_t b_shape[1] = {g.o};
   if (grad_bias && (rc = dl__nn_expect_shape(grad_bias, "grad_bias", DL_F32, 1, b_shape, err)) < 0) return rc;
   if (col && (rc = check_col(col, &g, err)) < 0) return rc;
-  if (grad_x && grad_x->numel > 0) memset(grad_x->data, 0, (size_t)grad_x->numel * sizeof(float));
+  if (grad_x && grad_x->numel > 0) memset(grad_x->ptr, 0, (size_t)grad_x->numel * sizeof(float));
   if (g.n == 0 || g.p == 0) return DL_OK;
 
   /* One buffer (the caller's col, or our own) holds the unfolded input until
@@ -289,25 +289,25 @@ int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
     free(dy);
     return rc;
   }
-  float *work = col ? col->data : own;
-  float *pgb = grad_bias ? grad_bias->data : NULL;
+  float *work = col ? col->ptr : own;
+  float *pgb = grad_bias ? grad_bias->ptr : NULL;
   for (int64_t n0 = 0; n0 < g.n; n0 += nc_max) {
     const int64_t nc = g.n - n0 < nc_max ? g.n - n0 : nc_max, cols = nc * g.p;
     chunk_job job = {.g = &g,
                      .nc = nc,
-                     .x = (const float *)x->data + n0 * g.c * g.h * g.w,
-                     .grad_x = grad_x ? (float *)grad_x->data + n0 * g.c * g.h * g.w : NULL,
+                     .x = (const float *)x->ptr + n0 * g.c * g.h * g.w,
+                     .grad_x = grad_x ? (float *)grad_x->ptr + n0 * g.c * g.h * g.w : NULL,
                      .col = work,
                      .mat = dy,
-                     .gy = (const float *)grad_y->data + n0 * g.o * g.p};
+                     .gy = (const float *)grad_y->ptr + n0 * g.o * g.p};
     dl__nn_parallel_for(nc, min_samples(g.o * g.p), gather_grad, &job);
     if (pgb)
       for (int64_t o = 0; o < g.o; o++) pgb[o] += sum_floats(dy + o * cols, cols);
     if (!col) dl__nn_parallel_for(nc, min_samples(g.k * g.p), im2col_samples, &job);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g.o, (int)g.k, (int)cols, 1.0f, dy, (int)cols,
-                work, (int)cols, 1.0f, grad_weight->data, (int)g.k);
+                work, (int)cols, 1.0f, grad_weight->ptr, (int)g.k);
     if (grad_x) {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.k, (int)cols, (int)g.o, 1.0f, weight->data,
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.k, (int)cols, (int)g.o, 1.0f, weight->ptr,
                   (int)g.k, dy, (int)cols, 0.0f, work, (int)cols);
       dl__nn_parallel_for(nc, min_samples(g.k * g.p), col2im_samples, &job);
     }

@@ -53,7 +53,7 @@ int dl_nn_relu_forward(const dl_tensor *x, dl_tensor *y, dl_error *err) {
   int rc = dl__nn_expect(x, "x", DL_F32, -1, err);
   if (rc < 0) return rc;
   if ((rc = dl__nn_expect_like(y, "y", DL_F32, x, "x", err)) < 0) return rc;
-  relu_job job = {.x = x->data, .out = y->data};
+  relu_job job = {.x = x->ptr, .out = y->ptr};
   dl__nn_parallel_for(x->numel, MIN_ELEMENTS_PER_THREAD, relu_range, &job);
   return DL_OK;
 }
@@ -63,7 +63,7 @@ int dl_nn_relu_backward(const dl_tensor *x, const dl_tensor *grad_y, dl_tensor *
   if (rc < 0) return rc;
   if ((rc = dl__nn_expect_like(grad_y, "grad_y", DL_F32, x, "x", err)) < 0) return rc;
   if ((rc = dl__nn_expect_like(grad_x, "grad_x", DL_F32, x, "x", err)) < 0) return rc;
-  relu_job job = {.x = x->data, .grad_y = grad_y->data, .out = grad_x->data};
+  relu_job job = {.x = x->ptr, .grad_y = grad_y->ptr, .out = grad_x->ptr};
   dl__nn_parallel_for(x->numel, MIN_ELEMENTS_PER_THREAD, relu_grad_range, &job);
   return DL_OK;
 }
@@ -85,9 +85,9 @@ int dl_nn_dropout_forward(const dl_tensor *x, double p, uint64_t *rng, dl_tensor
   if (!rng) return dl__fail(err, DL_E_INVAL, "rng is NULL");
   if ((rc = dl__nn_expect_like(mask, "mask", DL_U8, x, "x", err)) < 0) return rc;
   if ((rc = dl__nn_expect_like(y, "y", DL_F32, x, "x", err)) < 0) return rc;
-  const float *px = x->data;
-  float *py = y->data;
-  uint8_t *pm = mask->data;
+  const float *px = x->ptr;
+  float *py = y->ptr;
+  uint8_t *pm = mask->ptr;
   const float scale = keep_scale(p);
   for (int64_t i = 0; i < x->numel; i++) {
     pm[i] = dl__nn_next_uniform(rng) >= p;
@@ -103,9 +103,9 @@ int dl_nn_dropout_backward(const dl_tensor *grad_y, const dl_tensor *mask, doubl
   if ((rc = check_probability(p, err)) < 0) return rc;
   if ((rc = dl__nn_expect_like(mask, "mask", DL_U8, grad_y, "grad_y", err)) < 0) return rc;
   if ((rc = dl__nn_expect_like(grad_x, "grad_x", DL_F32, grad_y, "grad_y", err)) < 0) return rc;
-  const float *gy = grad_y->data;
-  const uint8_t *pm = mask->data;
-  float *gx = grad_x->data;
+  const float *gy = grad_y->ptr;
+  const uint8_t *pm = mask->ptr;
+  float *gx = grad_x->ptr;
   const float scale = keep_scale(p);
   for (int64_t i = 0; i < grad_y->numel; i++) gx[i] = pm[i] ? gy[i] * scale : 0.0f;
   return DL_OK;

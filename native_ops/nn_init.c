@@ -9,7 +9,7 @@ int dl_nn_fill_uniform(dl_tensor *t, double low, double high, uint64_t *rng, dl_
   if (!rng) return dl__fail(err, DL_E_INVAL, "rng is NULL");
   if (!(isfinite(low) && isfinite(high) && low <= high))
     return dl__fail(err, DL_E_INVAL, "range [%g, %g) must be finite with low <= high", low, high);
-  float *p = t->data;
+  float *p = t->ptr;
   for (int64_t i = 0; i < t->numel; i++) p[i] = (float)(low + (high - low) * dl__nn_next_uniform(rng));
   return DL_OK;
 }

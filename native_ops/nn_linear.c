@@ -32,15 +32,15 @@ int dl_nn_linear_forward(const dl_tensor *x, const dl_tensor *weight, const dl_t
   int64_t want[2] = {n, out};
   rc = dl__nn_expect_shape(y, "y", DL_F32, 2, want, err);
   if (rc < 0) return rc;
-  float *py = y->data;
+  float *py = y->ptr;
   if (bias) {
-    for (int64_t i = 0; i < n; i++) memcpy(py + i * out, bias->data, (size_t)out * sizeof(float));
+    for (int64_t i = 0; i < n; i++) memcpy(py + i * out, bias->ptr, (size_t)out * sizeof(float));
   } else if (y->numel > 0) {
     memset(py, 0, (size_t)y->numel * sizeof(float));
   }
   if (n > 0 && out > 0 && in > 0)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)out, (int)in, 1.0f, x->data, (int)in,
-                weight->data, (int)in, 1.0f, py, (int)out);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)out, (int)in, 1.0f, x->ptr, (int)in,
+                weight->ptr, (int)in, 1.0f, py, (int)out);
   return DL_OK;
 }
 
@@ -57,19 +57,19 @@ int dl_nn_linear_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
   int64_t b_shape[1] = {out};
   if (grad_bias && (rc = dl__nn_expect_shape(grad_bias, "grad_bias", DL_F32, 1, b_shape, err)) < 0) return rc;
 
-  const float *gy = grad_y->data;
+  const float *gy = grad_y->ptr;
   if (grad_x && grad_x->numel > 0) {
     if (out > 0)
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)in, (int)out, 1.0f, gy, (int)out,
-                  weight->data, (int)in, 0.0f, grad_x->data, (int)in);
+                  weight->ptr, (int)in, 0.0f, grad_x->ptr, (int)in);
     else
-      memset(grad_x->data, 0, (size_t)grad_x->numel * sizeof(float));
+      memset(grad_x->ptr, 0, (size_t)grad_x->numel * sizeof(float));
   }
   if (n > 0 && out > 0 && in > 0)
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)n, 1.0f, gy, (int)out,
-                x->data, (int)in, 1.0f, grad_weight->data, (int)in);
+                x->ptr, (int)in, 1.0f, grad_weight->ptr, (int)in);
   if (grad_bias) {
-    float *gb = grad_bias->data;
+    float *gb = grad_bias->ptr;
     for (int64_t i = 0; i < n; i++)
       for (int64_t j = 0; j < out; j++) gb[j] += gy[i * out + j];
   }

@@ -39,8 +39,8 @@ int dl_nn_sgd_step(dl_tensor *param, const dl_tensor *grad, dl_tensor *velocity,
   const bool use_velocity = opts->momentum != 0.0;
   if ((rc = check_alike(param, grad, velocity, use_velocity ? "velocity" : NULL, err)) < 0) return rc;
 
-  float *p = param->data, *v = use_velocity ? velocity->data : NULL;
-  const float *g = grad->data;
+  float *p = param->ptr, *v = use_velocity ? velocity->ptr : NULL;
+  const float *g = grad->ptr;
   const float lr = (float)opts->lr, wd = (float)opts->weight_decay, mom = (float)opts->momentum;
   const float keep = (float)(1.0 - opts->dampening);
   for (int64_t i = 0; i < param->numel; i++) {
@@ -139,7 +139,7 @@ int dl_nn_adam_step(dl_tensor *param, const dl_tensor *grad, dl_tensor *exp_avg,
                          .one_minus_beta2 = (float)(1.0 - opts->beta2),
                          .eps = (float)opts->eps,
                          .weight_decay = (float)opts->weight_decay};
-  adam_job job = {.k = &k, .p = param->data, .g = grad->data, .m = exp_avg->data, .v = exp_avg_sq->data};
+  adam_job job = {.k = &k, .p = param->ptr, .g = grad->ptr, .m = exp_avg->ptr, .v = exp_avg_sq->ptr};
   dl__nn_parallel_for(param->numel, MIN_ELEMENTS_PER_THREAD, adam_range, &job);
   return DL_OK;
 }

@@ -96,9 +96,9 @@ int dl_nn_maxpool2d_forward(const dl_tensor *x, dl_tensor *y, dl_tensor *argmax,
   if ((rc = dl__nn_expect_shape(y, "y", DL_F32, 4, want, err)) < 0) return rc;
   if ((rc = dl__nn_expect_shape(argmax, "argmax", DL_I32, 4, want, err)) < 0) return rc;
 
-  pool_job job = {.x = x->data,
-                  .y = y->data,
-                  .argmax = argmax->data,
+  pool_job job = {.x = x->ptr,
+                  .y = y->ptr,
+                  .argmax = argmax->ptr,
                   .h = h,
                   .w = w,
                   .oh = oh,
@@ -144,9 +144,9 @@ int dl_nn_maxpool2d_backward(const dl_tensor *grad_y, const dl_tensor *argmax, d
                     (long long)grad_y->shape[1]);
   const int64_t planes = grad_y->shape[0] * grad_y->shape[1];
   const int64_t in_size = grad_x->shape[2] * grad_x->shape[3], out_size = grad_y->shape[2] * grad_y->shape[3];
-  const float *gy = grad_y->data;
-  const int32_t *pa = argmax->data;
-  float *gx = grad_x->data;
+  const float *gy = grad_y->ptr;
+  const int32_t *pa = argmax->ptr;
+  float *gx = grad_x->ptr;
   /* Check every index before writing, so a bad argmax leaves grad_x untouched. */
   for (int64_t i = 0; i < argmax->numel; i++)
     if (pa[i] < 0 || pa[i] >= in_size)

@@ -89,7 +89,7 @@ static int run(const char *name, dl_tensor *out, const dl_tensor *a, char *b_ptr
   memcpy(strides[0], out->strides, sizeof strides[0]);
   dl__broadcast_strides(a, out->ndim, out->shape, strides[1]);
   memcpy(strides[2], b_strides, sizeof strides[2]);
-  char *ptrs[3] = {out->data, a->data, b_ptr};
+  char *ptrs[3] = {out->ptr, a->ptr, b_ptr};
   size_t esize = dl_dtype_size(out->dtype);
   size_t sizes[3] = {esize, esize, esize};
   dl__iter it;
@@ -116,7 +116,7 @@ static int check_same_dtype(const char *name, const dl_tensor *a, const dl_tenso
 /* True when x, read in out's frame, visits exactly the elements of out: then
  * writing out while reading x element by element is safe. */
 static bool same_layout(const dl_tensor *out, const dl_tensor *x) {
-  if (x->data != out->data) return false;
+  if (x->ptr != out->ptr) return false;
   int64_t strides[8];
   dl__broadcast_strides(x, out->ndim, out->shape, strides);
   for (int i = 0; i < out->ndim; i++)
@@ -160,7 +160,7 @@ int dl_tensor_binary_into(dl_tensor *out, const dl_tensor *a, const dl_tensor *b
   if ((rc = unalias(out, &b, &copy_b, err)) == DL_OK) {
     int64_t b_strides[8];
     dl__broadcast_strides(b, out->ndim, out->shape, b_strides);
-    rc = run(name, out, a, b->data, b_strides, op, err);
+    rc = run(name, out, a, b->ptr, b_strides, op, err);
   }
   dl_tensor_release(copy_a);
   dl_tensor_release(copy_b);
@@ -181,7 +181,7 @@ int dl_tensor_binary(dl_tensor **out, const dl_tensor *a, const dl_tensor *b, in
   if ((rc = dl_tensor_empty(out, a->dtype, ndim, shape, err)) < 0) return rc;
   int64_t b_strides[8];
   dl__broadcast_strides(b, ndim, shape, b_strides);
-  if ((rc = run(name, *out, a, b->data, b_strides, op, err)) < 0) {
+  if ((rc = run(name, *out, a, b->ptr, b_strides, op, err)) < 0) {
     dl_tensor_release(*out);
     *out = NULL;
   }

@@ -94,7 +94,7 @@ void dl__tensor_convert(dl_tensor *dst, const dl_tensor *src, double scale) {
   int64_t strides[2][8];
   memcpy(strides[0], dst->strides, sizeof strides[0]);
   dl__broadcast_strides(src, dst->ndim, dst->shape, strides[1]);
-  char *ptrs[2] = {dst->data, src->data};
+  char *ptrs[2] = {dst->ptr, src->ptr};
   size_t esize[2] = {dl_dtype_size(dst->dtype), dl_dtype_size(src->dtype)};
   dl__iter it;
   dl__iter_init(&it, dst->ndim, dst->shape, 2, ptrs, strides, esize);
@@ -165,7 +165,7 @@ int dl_tensor_fill(dl_tensor *t, double value, dl_error *err) {
   if ((rc = dl__scalar_to_dtype("fill", value, t->dtype, c.value, err)) < 0) return rc;
   int64_t strides[1][8];
   memcpy(strides[0], t->strides, sizeof strides[0]);
-  char *ptrs[1] = {t->data};
+  char *ptrs[1] = {t->ptr};
   dl__iter it;
   dl__iter_init(&it, t->ndim, t->shape, 1, ptrs, strides, &c.esize);
   dl__iter_run(&it, fill_loop, &c);

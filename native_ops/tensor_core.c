@@ -97,7 +97,7 @@ int dl__tensor_wrap(dl_tensor **out, dl_storage *s, int64_t offset_bytes, int dt
   for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
   t->numel = numel;
   set_contiguous_strides(t);
-  t->data = s->base ? (char *)s->base + offset_bytes : NULL;
+  t->ptr = s->base ? (char *)s->base + offset_bytes : NULL;
   t->storage = s;
   t->generation = __atomic_load_n(&s->generation, __ATOMIC_ACQUIRE);
   dl__storage_retain(s);

@@ -79,10 +79,10 @@ int dl_tensor_matmul(dl_tensor **out, const dl_tensor *a, const dl_tensor *b, dl
     dl_tensor_release(oa.copy);
     goto fail;
   }
-  float *c = (*out)->data;
+  float *c = (*out)->ptr;
   for (int64_t i = 0; i < batches; i++) {
-    const float *pa = (const float *)oa.t->data + i * oa.batch_stride;
-    const float *pb = (const float *)ob.t->data + i * ob.batch_stride;
+    const float *pa = (const float *)oa.t->ptr + i * oa.batch_stride;
+    const float *pb = (const float *)ob.t->ptr + i * ob.batch_stride;
     cblas_sgemm(CblasRowMajor, oa.trans, ob.trans, (int)m, (int)n, (int)k, 1.0f, pa, (int)oa.ld, pb,
                 (int)ob.ld, 0.0f, c + i * m * n, (int)n);
   }

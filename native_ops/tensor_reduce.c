@@ -114,7 +114,7 @@ static void reduce(int op, const dl_tensor *t, int d, dl_tensor *values, dl_tens
       memcpy(strides[k], outs[k]->strides, sizeof strides[k]);
   }
   dl__drop_dim(t->ndim, t->strides, d, strides[2]);
-  char *ptrs[3] = {outs[0]->data, outs[1]->data, t->data};
+  char *ptrs[3] = {outs[0]->ptr, outs[1]->ptr, t->ptr};
   size_t esize[3] = {dl_dtype_size(outs[0]->dtype), dl_dtype_size(outs[1]->dtype), dl_dtype_size(t->dtype)};
   dl__iter it;
   dl__iter_init(&it, ndim, shape, 3, ptrs, strides, esize);

@@ -46,7 +46,7 @@ int dl_tensor_softmax(dl_tensor **out, const dl_tensor *t, int dim, int log, dl_
   dl__drop_dim(t->ndim, t->shape, d, shape);
   dl__drop_dim(t->ndim, (*out)->strides, d, strides[0]);
   dl__drop_dim(t->ndim, t->strides, d, strides[1]);
-  char *ptrs[2] = {(*out)->data, t->data};
+  char *ptrs[2] = {(*out)->ptr, t->ptr};
   size_t esize[2] = {sizeof(float), sizeof(float)};
   dl__iter it;
   dl__iter_init(&it, t->ndim - 1, shape, 2, ptrs, strides, esize);

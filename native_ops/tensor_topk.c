@@ -116,7 +116,7 @@ int dl_tensor_topk(dl_tensor **values, dl_tensor **indices, const dl_tensor *t, 
     dl__drop_dim(t->ndim, (*values)->strides, d, strides[0]);
     dl__drop_dim(t->ndim, (*indices)->strides, d, strides[1]);
     dl__drop_dim(t->ndim, t->strides, d, strides[2]);
-    char *ptrs[3] = {(*values)->data, (*indices)->data, t->data};
+    char *ptrs[3] = {(*values)->ptr, (*indices)->ptr, t->ptr};
     size_t esize[3] = {dl_dtype_size(t->dtype), 8, dl_dtype_size(t->dtype)};
     dl__iter it;
     dl__iter_init(&it, t->ndim - 1, rows, 3, ptrs, strides, esize);

@@ -5,7 +5,7 @@
 /* Moves v's data pointer by elems elements; an empty storage has a NULL
  * base, where only a zero move is possible. */
 static void advance_data(dl_tensor *v, int64_t elems) {
-  if (elems != 0) v->data = (char *)v->data + elems * (int64_t)dl_dtype_size(v->dtype);
+  if (elems != 0) v->ptr = (char *)v->ptr + elems * (int64_t)dl_dtype_size(v->dtype);
 }
 
 int dl_tensor_narrow(dl_tensor **out, const dl_tensor *t, int dim, int64_t start, int64_t len,

@@ -83,13 +83,13 @@ static int write_split(rt_dataset_writer *w, const idx_file *images, const idx_f
     int64_t shape[3] = {images->rows, images->cols, 1};
     dl_error e;
     if (dl_tensor_empty(&img, DL_U8, 3, shape, &e) < 0) return rt_fail(err, "%s", e.msg);
-    memcpy(img->data, images->data + (size_t)k * pixels, pixels);
+    memcpy(img->ptr, images->data + (size_t)k * pixels, pixels);
     int rc = dl_image_encode(&png, img, DL_IMAGE_PNG, 0, &e);
     dl_tensor_release(img);
     if (rc < 0) return rt_fail(err, "cannot encode item %lld: %s", (long long)k, e.msg);
     char remote[64];
     snprintf(remote, sizeof remote, "/%s/%05lld.png", split, (long long)(i + 1));
-    rc = rt_dsw_add_item(w, remote, png->data, (size_t)png->numel, "image/png", images->cols, images->rows,
+    rc = rt_dsw_add_item(w, remote, png->ptr, (size_t)png->numel, "image/png", images->cols, images->rows,
                          labels[label], err);
     dl_tensor_release(png);
     if (rc < 0) return -1;

@@ -155,7 +155,7 @@ static json_t *ground_truth(const shape *shapes, int n) {
 /* Writes item `index` (0-based) of a split. */
 static int write_item(rt_dataset_writer *w, int split, long index, dl_tensor *img, rt_error *err) {
   shape shapes[MAX_SHAPES];
-  int n = draw_item(((uint64_t)split << 32 | (uint64_t)index) * 2654435761ull + 12345, img->data, shapes);
+  int n = draw_item(((uint64_t)split << 32 | (uint64_t)index) * 2654435761ull + 12345, img->ptr, shapes);
   dl_tensor *png;
   dl_error e;
   if (dl_image_encode(&png, img, DL_IMAGE_PNG, 0, &e) < 0)
@@ -163,7 +163,7 @@ static int write_item(rt_dataset_writer *w, int split, long index, dl_tensor *im
   json_t *gt = ground_truth(shapes, n);
   char remote[64];
   snprintf(remote, sizeof remote, "/%s/%05ld.png", splits[split].name, index + 1);
-  int rc = gt ? rt_dsw_add_item_annotated(w, remote, png->data, (size_t)png->numel, "image/png", WIDTH, HEIGHT, gt,
+  int rc = gt ? rt_dsw_add_item_annotated(w, remote, png->ptr, (size_t)png->numel, "image/png", WIDTH, HEIGHT, gt,
                                           err)
               : rt_fail(err, "out of memory writing %s", remote);
   json_decref(gt);

@@ -129,7 +129,7 @@ static int read_binary(const json_t *coords, const char *where, rt_metrics_annot
   a->mask_w = rgba->shape[1];
   a->mask = malloc((size_t)(a->mask_h * a->mask_w) + 1);
   if (a->mask) {
-    const uint8_t *px = rgba->data;
+    const uint8_t *px = rgba->ptr;
     for (int64_t i = 0; i < a->mask_h * a->mask_w; i++) a->mask[i] = px[4 * i + 3] >= 128;
   }
   dl_tensor_release(rgba);

@@ -202,7 +202,7 @@ local function mask_to_png_url(mask, color)
   local h, w = shape[1], shape[2]
   local src = mask:contiguous()
   local rgba = tensor.new({ h, w, 4 }, 'u8')
-  local s, d = src:ptr(), rgba:ptr()
+  local s, d = src:data(), rgba:data()
   local r, g, b = color[1], color[2], color[3]
   for i = 0, h * w - 1 do
     if s[i] ~= 0 then

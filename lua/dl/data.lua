@@ -7,7 +7,7 @@
 ---         input = self.input, batch_size = 64, label_to_id = self.label_to_id_map }))
 ---       for epoch = 1, n_epochs do
 ---         for b in train:batches() do   -- reshuffled every epoch
----           -- b.x: N×C×H×W f32, normalized as input declares; b.y: i64 [N] class ids from 0
+---           -- b.x: N×C×H×W f32, normalized as input declares; b.y: i64 [N] class ids from 1
 ---         end
 ---       end
 ---     end
@@ -55,7 +55,7 @@ local INPUT_KEYS = { 'size', 'channels', 'layout', 'dtype', 'mean', 'std', 'resi
 ---@class dl.data.Batch
 ---@field n integer rows
 ---@field x dl.Tensor N×C×H×W (N×H×W×C with layout 'nhwc'); valid until the next batch
----@field y dl.Tensor i64 [N]: label_to_id[label] - 1, the 0-based class ids nn.cross_entropy takes
+---@field y dl.Tensor i64 [N]: label_to_id[label], the class ids (from 1) nn.cross_entropy takes
 ---@field items dl.data.Item[]
 
 ---@class dl.data.Loader
@@ -245,7 +245,7 @@ function M.loader(dir, opts)
     _random = generator(opts.seed or 1),
   }, Loader)
   local ids = ffi.new('int64_t[?]', self.n)
-  for i, it in ipairs(items) do ids[i - 1] = label_to_id[it.label] - 1 end
+  for i, it in ipairs(items) do ids[i - 1] = label_to_id[it.label] end
   self._ids = ids
   local order = {}
   for i = 1, self.n do order[i] = i end
@@ -278,7 +278,7 @@ end
 
 local function labels_for(self, first, n)
   local y = tensor.empty({ n }, 'i64')
-  local yp, ids, order = y:ptr(), self._ids, self._order
+  local yp, ids, order = y:data(), self._ids, self._order
   for k = 0, n - 1 do yp[k] = ids[order[first + k] - 1] end
   return y
 end
@@ -292,7 +292,7 @@ end
 -- One epoch from the in-memory tensor: rows gathered by index.
 local function memory_batches(self)
   local cache, row_bytes, order = self._cache, self._row_bytes, self._order
-  local src = ffi_cast('uint8_t *', cache.data)
+  local src = ffi_cast('uint8_t *', cache.ptr)
   local shape = cache:size()
   local dtype = cache:type()
   local last = self:count()
@@ -304,7 +304,7 @@ local function memory_batches(self)
     local n = min(self.batch_size, self.n - first + 1)
     shape[1] = n
     local x = tensor.empty(shape, dtype)
-    local dst = ffi_cast('uint8_t *', x.data)
+    local dst = ffi_cast('uint8_t *', x.ptr)
     for k = 0, n - 1 do ffi_copy(dst + k * row_bytes, src + (order[first + k] - 1) * row_bytes, row_bytes) end
     return { n = n, x = x, y = labels_for(self, first, n), items = items_for(self, first, n) }
   end

@@ -306,7 +306,7 @@ local function encode(img, format_id, quality)
   local rc = C.dl_image_encode(box, img, format_id, quality, err)
   if rc < 0 then raise(rc) end
   local bytes = adopt(box[0])
-  local s = ffi.string(bytes.data, tonumber(bytes.numel))
+  local s = ffi.string(bytes.ptr, tonumber(bytes.numel))
   bytes:free()
   return s
 end

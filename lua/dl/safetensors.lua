@@ -168,7 +168,7 @@ function M.save(path, tensors, metadata)
   local ok, werr = f:write(u64_le(#header), header)
   for _, e in ipairs(list) do
     if not ok then break end
-    if e.nbytes > 0 then ok, werr = f:write(ffi.string(e.tensor.data, e.nbytes)) end
+    if e.nbytes > 0 then ok, werr = f:write(ffi.string(e.tensor.ptr, e.nbytes)) end
   end
   local closed, cerr = f:close()
   if ok and not closed then ok, werr = nil, cerr end
@@ -313,7 +313,7 @@ function M.load(path)
         f:close()
         return nil, format('dl.safetensors: %s: tensor %s is cut short', path, json_string(e.name))
       end
-      ffi.copy(t.data, bytes, nbytes)
+      ffi.copy(t.ptr, bytes, nbytes)
     end
     tensors[e.name] = t
   end

@@ -18,9 +18,10 @@
 --- source and keep it alive; ops that make new data return a new contiguous tensor. Binary ops
 --- broadcast numpy-style and need both operands of one dtype (convert with :to()).
 ---
---- The struct's own fields (t.data, t.shape, t.strides, t.ndim, t.dtype, t.numel) are the raw,
---- 0-based C fields, and LuaJIT resolves them before any method. So the methods are named
---- size() (the shape as a table), dim(), nelement(), type() (the dtype name) and ptr().
+--- The struct's own fields (t.ptr, t.shape, t.strides, t.ndim, t.dtype, t.numel) are the raw,
+--- 0-based C fields, and LuaJIT resolves them before any method. So, as in Torch7, the methods
+--- are size() (the shape as a table), dim(), nelement(), type() (the dtype name) and data()
+--- (the typed raw pointer).
 ---
 --- Other modules extend tensors by adding functions to `tensor.methods`; every tensor then
 --- has them as methods (dl.image adds resize, to_tensor, save_png, ...).
@@ -326,7 +327,7 @@ function M.from_table(tbl, dtype)
   end
   local n = shape_arg(1, 'from_table', false, shape)
   local t = adopt_box(C.dl_tensor_empty(box, id, n, shape_buf, err), 2)
-  local p, k = cast(PTR_TYPES[id], t.data), 0
+  local p, k = cast(PTR_TYPES[id], t.ptr), 0
   -- Copies node (at depth d, reached through `path`) into p; returns a problem or nil.
   local function walk(node, d, path)
     if d > n then
@@ -376,7 +377,7 @@ function M.arange(start, stop, step, dtype)
   local n = max(0, ceil((stop - start) / step))
   shape_buf[0] = n
   local t = adopt_box(C.dl_tensor_empty(box, id, 1, shape_buf, err), 2)
-  local p = cast(PTR_TYPES[id], t.data)
+  local p = cast(PTR_TYPES[id], t.ptr)
   for i = 0, n - 1 do
     local v = start + i * step
     check_value(v, id, 'value ' .. tostring(v), 'arange', 2)
@@ -437,9 +438,9 @@ function methods.is_contiguous(t) return C.dl_tensor_is_contiguous(live(t, 'is_c
 --- layout), and valid only while t is alive and not recycled.
 ---@return ffi.cdata*
 ---@param t dl.Tensor
-function methods.ptr(t)
-  live(t, 'ptr', 2)
-  return cast(PTR_TYPES[t.dtype], t.data)
+function methods.data(t)
+  live(t, 'data', 2)
+  return cast(PTR_TYPES[t.dtype], t.ptr)
 end
 
 -- Element offset of the 1-based indices given as varargs (index errors name dim and shape).
@@ -469,7 +470,7 @@ end
 function methods.get(t, ...)
   live(t, 'get', 2)
   local off = offset(t, 'get', select('#', ...), ...)
-  return tonumber(cast(PTR_TYPES[t.dtype], t.data)[off])
+  return tonumber(cast(PTR_TYPES[t.dtype], t.ptr)[off])
 end
 
 --- Sets the element at the given 1-based indices: t:set(i, j, value).
@@ -481,7 +482,7 @@ function methods.set(t, ...)
   local v = select(nargs, ...)
   local off = offset(t, 'set', nargs - 1, ...)
   check_value(v, t.dtype, 'value', 'set', 2)
-  cast(PTR_TYPES[t.dtype], t.data)[off] = v
+  cast(PTR_TYPES[t.dtype], t.ptr)[off] = v
 end
 
 --- A nested Lua table of the values (a number for a scalar).
@@ -489,7 +490,7 @@ end
 ---@param t dl.Tensor
 function methods.totable(t)
   live(t, 'totable', 2)
-  local p = cast(PTR_TYPES[t.dtype], t.data)
+  local p = cast(PTR_TYPES[t.dtype], t.ptr)
   local n = t.ndim
   local function build(d, off)
     if d == n then return tonumber(p[off]) end
@@ -788,7 +789,7 @@ local function reduce_all(t, op)
   rc = C.dl_tensor_reduce(box, v, op, 0, 0, err)
   if rc < 0 then raise(rc, 3) end
   local r = M.adopt(box[0])
-  return tonumber(cast(PTR_TYPES[r.dtype], r.data)[0])
+  return tonumber(cast(PTR_TYPES[r.dtype], r.ptr)[0])
 end
 
 local function nonempty_dim(t, d, name)
@@ -950,7 +951,7 @@ end
 function ops.tostring(t)
   if t.generation ~= t.storage.generation then return 'dl.tensor (recycled)' end
   local dtype, n = t.dtype, t.ndim
-  local p = cast(PTR_TYPES[dtype], t.data)
+  local p = cast(PTR_TYPES[dtype], t.ptr)
   local summarize = tonumber(t.numel) > SUMMARY_OVER
   local function indices(size)
     local list = {}

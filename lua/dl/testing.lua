@@ -113,7 +113,7 @@ function M.image(spec)
   local w, h, ch = spec.width or 32, spec.height or 32, spec.channels or 3
   if ch ~= 1 and ch ~= 3 and ch ~= 4 then error('dl.testing.image: channels must be 1, 3 or 4', 2) end
   local img = tensor.new({ h, w, ch }, 'u8')
-  local p = img:ptr()
+  local p = img:data()
   local bg = channel_values(spec.color, ch, 'color')
   for i = 0, w * h - 1 do
     for c = 1, ch do p[i * ch + c - 1] = bg[c] end

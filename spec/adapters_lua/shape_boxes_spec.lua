@@ -15,7 +15,7 @@ end
 -- Paints the pixels (x, y), 0-based, for which inside(x, y) holds.
 local function paint(img, colour, inside)
   local h, w = img:size(1), img:size(2)
-  local p = img:ptr()
+  local p = img:data()
   for y = 0, h - 1 do
     for x = 0, w - 1 do
       if inside(x, y) then

@@ -77,8 +77,8 @@ describe('dl.tensor elements', function()
     assert.equals(6, t:get(2, 3))
     t:set(3, 4, -1.5)
     assert.equals(-1.5, t:get(3, 4))
-    assert.equals(-1.5, t:ptr()[11]) -- the raw pointer is 0-based
-    t:ptr()[0] = 42
+    assert.equals(-1.5, t:data()[11]) -- the raw pointer is 0-based
+    t:data()[0] = 42
     assert.equals(42, t:get(1, 1))
   end)
 
@@ -338,7 +338,7 @@ describe('dl.tensor ownership', function()
       function() r = #t end,
       function() r = t:clone() end,
       function() r = tensor.new({ 2, 3 }):copy(t) end,
-      function() r = row:ptr() end,
+      function() r = row:data() end,
       function() r = t:max(1) end,
       function() t:fill(0) end,
     }) do

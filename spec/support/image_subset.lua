@@ -19,7 +19,7 @@ function M.remove(dir) os.execute("rm -rf '" .. dir .. "'") end
 -- A 28×28×1 u8 image of the class, speckled by seed.
 function M.image(label, seed)
   local img = dl.tensor.new({ 28, 28, 1 }, 'u8')
-  local p = img:ptr()
+  local p = img:data()
   local s = seed
   for y = 0, 27 do
     for x = 0, 27 do

@@ -55,7 +55,7 @@ local function run(list, check)
     end
     images = images + b.n
     -- an adapter's predict would read b.tensor here; touch it so the batch is used
-    local p = b.tensor:ptr()
+    local p = b.tensor:data()
     touched = touched + p[0]
     if check then
       for k = 0, b.n * 3 * 224 * 224 - 1 do sum = sum + p[k] end

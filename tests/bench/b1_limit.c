@@ -122,7 +122,7 @@ int main(int argc, char **argv) {
         failed++;
       }
       if (pass == 0) {
-        const float *p = row->data;
+        const float *p = row->ptr;
         for (int64_t k = 0; k < row->numel; k++) sum += p[k];
       }
     }

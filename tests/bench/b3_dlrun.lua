@@ -44,9 +44,9 @@ local train, test = loader(data .. '/train', true), loader(data .. '/test', fals
 local opt = dl.optim.Adam { params = net:parameters(), lr = 1e-3 }
 
 local function correct(logits, y)
-  local pred, yp, n = logits:argmax(2):ptr(), y:ptr(), 0
+  local pred, yp, n = logits:argmax(2):data(), y:data(), 0
   for i = 0, y:nelement() - 1 do
-    if pred[i] - 1 == yp[i] then n = n + 1 end
+    if pred[i] == yp[i] then n = n + 1 end
   end
   return n
 end

@@ -12,7 +12,7 @@ local A = dl.Adapter {
 function A:load()
   -- a deterministic pseudo-random 784x128 projection (a linear congruential generator)
   local w = dl.tensor.new({ 784, 128 })
-  local p, state = w:ptr(), 12345
+  local p, state = w:data(), 12345
   for i = 0, 784 * 128 - 1 do
     state = (state * 1103515245 + 12345) % 2147483648
     p[i] = state / 2147483648 - 0.5

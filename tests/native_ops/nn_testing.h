@@ -27,13 +27,13 @@ static inline dl_tensor *make(int dtype, int ndim, const int64_t *shape) {
 
 static inline dl_tensor *make_f32(int ndim, const int64_t *shape, const float *values) {
   dl_tensor *t = make(DL_F32, ndim, shape);
-  if (values) memcpy(t->data, values, (size_t)t->numel * sizeof(float));
+  if (values) memcpy(t->ptr, values, (size_t)t->numel * sizeof(float));
   return t;
 }
 
 static inline dl_tensor *make_like(const dl_tensor *t) { return make(t->dtype, t->ndim, t->shape); }
 
-static inline float *f32(const dl_tensor *t) { return (float *)t->data; }
+static inline float *f32(const dl_tensor *t) { return (float *)t->ptr; }
 
 /* A tiny deterministic generator so test data never depends on libc. */
 static inline double test_uniform(uint64_t *s) {

@@ -162,7 +162,7 @@ static void png_16bit(void **state) {
     assert_int_equal(narrow->dtype, DL_U8);
     ref_image r = read_pam(ref);
     assert_int_equal(narrow->numel, (int64_t)r.width * r.height * r.depth);
-    for (int64_t k = 0; k < narrow->numel; k++) assert_int_equal(((uint8_t *)narrow->data)[k], r.px[k] >> 8);
+    for (int64_t k = 0; k < narrow->numel; k++) assert_int_equal(((uint8_t *)narrow->ptr)[k], r.px[k] >> 8);
     free_ref(&r);
     dl_image_info info;
     dl_tensor_release(narrow);
@@ -285,7 +285,7 @@ static void fused_matches_two_steps(const char *name, const dl_decode_opts *opts
   assert_int_equal(dl_image_resize_normalize_into(want, img, mode, MEAN, STD, NULL), DL_OK);
   if (dl_image_decode_resize_normalize_into(got, bytes, len, opts, mode, MEAN, STD, &got_info, &e) != DL_OK)
     fail_msg("%s: %s", name, e.msg);
-  if (memcmp(got->data, want->data, (size_t)want->numel * sizeof(float)) != 0)
+  if (memcmp(got->ptr, want->ptr, (size_t)want->numel * sizeof(float)) != 0)
     fail_msg("%s (channels %d, min %dx%d) -> %dx%d mode %d: differs from decode + resize_normalize", name,
              opts ? opts->channels : 0, opts ? opts->min_width : 0, opts ? opts->min_height : 0, w, h, mode);
   assert_memory_equal(&got_info, &want_info, sizeof want_info);
@@ -344,8 +344,8 @@ static void decode_resize_normalize_matches_pil(void **state) {
       assert_int_equal(fread(want, sizeof(float), (size_t)got->numel, f), got->numel);
       fclose(f);
       for (int64_t k = 0; k < got->numel; k++)
-        if (fabsf(((float *)got->data)[k] - want[k]) > 1e-6f)
-          fail_msg("%s: value %lld is %g, PIL + numpy %g", ref, (long long)k, ((float *)got->data)[k], want[k]);
+        if (fabsf(((float *)got->ptr)[k] - want[k]) > 1e-6f)
+          fail_msg("%s: value %lld is %g, PIL + numpy %g", ref, (long long)k, ((float *)got->ptr)[k], want[k]);
       free(want);
       dl_tensor_release(got);
     }

@@ -10,7 +10,7 @@ static dl_tensor *roundtrip(const dl_tensor *img, int format, int quality) {
   if (dl_image_encode(&bytes, img, format, quality, &e) != DL_OK) fail_msg("encode: %s", e.msg);
   assert_int_equal(bytes->ndim, 1);
   assert_int_equal(bytes->dtype, DL_U8);
-  if (dl_image_decode(&back, bytes->data, (size_t)bytes->numel, NULL, NULL, &e) != DL_OK)
+  if (dl_image_decode(&back, bytes->ptr, (size_t)bytes->numel, NULL, NULL, &e) != DL_OK)
     fail_msg("decode: %s", e.msg);
   dl_tensor_release(bytes);
   return back;

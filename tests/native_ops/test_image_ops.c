@@ -49,24 +49,24 @@ static void resize_matches_pil(void **state) {
 static void resize_small_and_identity(void **state) {
   (void)state;
   dl_tensor *one = new_image(1, 1, 3), *out;
-  uint8_t *p = one->data;
+  uint8_t *p = one->ptr;
   p[0] = 10, p[1] = 200, p[2] = 255;
   assert_int_equal(dl_image_resize(&out, one, 5, 3, DL_RESIZE_BILINEAR, NULL), DL_OK);
-  for (int64_t k = 0; k < out->numel; k++) assert_int_equal(((uint8_t *)out->data)[k], p[k % 3]);
+  for (int64_t k = 0; k < out->numel; k++) assert_int_equal(((uint8_t *)out->ptr)[k], p[k % 3]);
   dl_tensor_release(out);
   dl_tensor_release(one);
 
   /* 2 -> 1 pixel wide: bilinear averages the two halves: (0 + 255) / 2 rounds to 128. */
   dl_tensor *two = new_image(1, 2, 1);
-  ((uint8_t *)two->data)[1] = 255;
+  ((uint8_t *)two->ptr)[1] = 255;
   assert_int_equal(dl_image_resize(&out, two, 1, 1, DL_RESIZE_BILINEAR, NULL), DL_OK);
-  assert_int_equal(((uint8_t *)out->data)[0], 128);
+  assert_int_equal(((uint8_t *)out->ptr)[0], 128);
   dl_tensor_release(out);
   dl_tensor_release(two);
 
   dl_tensor *src = load_ok(IMAGES "photo.png", NULL);
   assert_int_equal(dl_image_resize(&out, src, 45, 33, DL_RESIZE_BOX, NULL), DL_OK);
-  assert_memory_equal(out->data, src->data, (size_t)src->numel);
+  assert_memory_equal(out->ptr, src->ptr, (size_t)src->numel);
   dl_tensor_release(out);
   dl_tensor_release(src);
 }
@@ -75,7 +75,7 @@ static void resize_small_and_identity(void **state) {
 static void resize_into_view(void **state) {
   (void)state;
   dl_tensor *src = load_ok(IMAGES "photo.png", NULL), *canvas = new_image(20, 30, 3), *view;
-  memset(canvas->data, 7, (size_t)canvas->numel);
+  memset(canvas->ptr, 7, (size_t)canvas->numel);
   assert_int_equal(dl_image_crop(&view, canvas, 5, 4, 17, 13, NULL), DL_OK);
   assert_int_equal(dl_image_resize_into(view, src, DL_RESIZE_BILINEAR, NULL), DL_OK);
   assert_matches(view, IMAGES "photo.bilinear.17x13.pam", 0);
@@ -91,10 +91,10 @@ static void resize_into_view(void **state) {
   assert_int_equal(dl_image_crop(&crop, src, 3, 2, 30, 25, NULL), DL_OK);
   dl_tensor *copy = new_image(25, 30, 3);
   for (int64_t y = 0; y < 25; y++)
-    memcpy((uint8_t *)copy->data + y * 90, (uint8_t *)crop->data + y * crop->strides[0], 90);
+    memcpy((uint8_t *)copy->ptr + y * 90, (uint8_t *)crop->ptr + y * crop->strides[0], 90);
   assert_int_equal(dl_image_resize(&a, crop, 11, 9, DL_RESIZE_BILINEAR, NULL), DL_OK);
   assert_int_equal(dl_image_resize(&b, copy, 11, 9, DL_RESIZE_BILINEAR, NULL), DL_OK);
-  assert_memory_equal(a->data, b->data, (size_t)a->numel);
+  assert_memory_equal(a->ptr, b->ptr, (size_t)a->numel);
   dl_tensor_release(a);
   dl_tensor_release(b);
   dl_tensor_release(copy);
@@ -135,7 +135,7 @@ static void check_norm_ref(const dl_tensor *t) {
   for (int64_t c = 0; c < 3; c++)
     for (int64_t y = 0; y < 13; y++)
       for (int64_t x = 0; x < 17; x++) {
-        float v = ((const float *)t->data)[c * t->strides[0] + y * t->strides[1] + x * t->strides[2]];
+        float v = ((const float *)t->ptr)[c * t->strides[0] + y * t->strides[1] + x * t->strides[2]];
         float r = ref[(c * 13 + y) * 17 + x];
         if (fabsf(v - r) > 1e-6f)
           fail_msg("(%lld,%lld,%lld): %g vs numpy %g", (long long)c, (long long)y, (long long)x, v, r);
@@ -158,17 +158,17 @@ static void normalize_matches_numpy(void **state) {
   assert_int_equal(dl_tensor_new(&batch, DL_F32, 4, bshape, NULL), DL_OK);
   dl_tensor slot = *batch; /* a header for the view; the batch keeps the storage */
   slot.ndim = 3;
-  slot.data = (float *)batch->data + 3 * 13 * 17;
+  slot.ptr = (float *)batch->ptr + 3 * 13 * 17;
   for (int i = 0; i < 3; i++) slot.shape[i] = bshape[i + 1], slot.strides[i] = batch->strides[i + 1];
   slot.numel = 3 * 13 * 17;
   dl_error e;
   assert_int_equal(dl_image_resize_normalize_into(&slot, src, DL_RESIZE_BILINEAR, mean, stdv, &e), DL_OK);
   check_norm_ref(&slot);
-  for (int64_t k = 0; k < 3 * 13 * 17; k++) assert_true(((float *)batch->data)[k] == 0.0f);
+  for (int64_t k = 0; k < 3 * 13 * 17; k++) assert_true(((float *)batch->ptr)[k] == 0.0f);
 
   /* NULL mean/std: x / 255. A zero std is refused. */
   assert_int_equal(dl_image_normalize_into(chw, small, NULL, NULL, NULL), DL_OK);
-  assert_true(((float *)chw->data)[0] == (float)sample(small, 0, 0, 0) / 255.0f);
+  assert_true(((float *)chw->ptr)[0] == (float)sample(small, 0, 0, 0) / 255.0f);
   float zero[3] = {1, 0, 1};
   assert_int_equal(dl_image_normalize_into(chw, small, NULL, zero, &e), DL_E_NUMERIC);
   assert_non_null(strstr(e.msg, "std[1]"));
@@ -187,7 +187,7 @@ static void normalize_matches_numpy(void **state) {
  * so that clipping is exercised. */
 static dl_tensor *noise_image(int64_t h, int64_t w, int64_t c, uint32_t seed) {
   dl_tensor *t = new_image(h, w, c);
-  uint8_t *p = t->data;
+  uint8_t *p = t->ptr;
   for (int64_t i = 0; i < t->numel; i++) {
     seed = seed * 1664525u + 1013904223u;
     uint32_t r = seed >> 24;
@@ -225,7 +225,7 @@ static void resize_normalize_kernels(void **state) {
           assert_int_equal(dl_image_normalize_into(want, small, m4, s4, NULL), DL_OK);
           dl_error e;
           if (dl_image_resize_normalize_into(got, src, mode, m4, s4, &e) != DL_OK) fail_msg("%s", e.msg);
-          if (memcmp(got->data, want->data, (size_t)want->numel * sizeof(float)) != 0)
+          if (memcmp(got->ptr, want->ptr, (size_t)want->numel * sizeof(float)) != 0)
             fail_msg("%s kernels: %dx%dx%d -> %dx%d, mode %d differs from resize + normalize",
                      kernels == DL__KERNELS_BEST       ? "default"
                      : kernels == DL__KERNELS_PORTABLE ? "portable"
@@ -250,12 +250,12 @@ static void resize_normalize_kernels(void **state) {
     dl_tensor view = *hwc;
     view.shape[0] = 3, view.shape[1] = 53, view.shape[2] = 71;
     view.strides[0] = 1, view.strides[1] = 71 * 3, view.strides[2] = 3;
-    memset(hwc->data, 0, (size_t)hwc->numel * sizeof(float));
+    memset(hwc->ptr, 0, (size_t)hwc->numel * sizeof(float));
     assert_int_equal(dl_image_resize_normalize_into(&view, src, DL_RESIZE_BILINEAR, mean, stdv, NULL), DL_OK);
     for (int64_t c = 0; c < 3; c++)
       for (int64_t y = 0; y < 53; y++)
         for (int64_t x = 0; x < 71; x++)
-          assert_true(((float *)hwc->data)[(y * 71 + x) * 3 + c] == ((float *)want->data)[(c * 53 + y) * 71 + x]);
+          assert_true(((float *)hwc->ptr)[(y * 71 + x) * 3 + c] == ((float *)want->ptr)[(c * 53 + y) * 71 + x]);
   }
   dl__planes_force(DL__KERNELS_BEST);
   dl_tensor_release(hwc);

@@ -52,7 +52,7 @@ static inline void free_ref(ref_image *r) { free(r->px); }
 /* Sample (y, x, c) of an image tensor of any row stride, u8 or i32. */
 static inline uint32_t sample(const dl_tensor *t, int64_t y, int64_t x, int64_t c) {
   int64_t i = y * t->strides[0] + x * t->strides[1] + c * t->strides[2];
-  return t->dtype == DL_U8 ? ((const uint8_t *)t->data)[i] : (uint32_t)((const int32_t *)t->data)[i];
+  return t->dtype == DL_U8 ? ((const uint8_t *)t->ptr)[i] : (uint32_t)((const int32_t *)t->ptr)[i];
 }
 
 /* Largest |t - ref| over all samples; fails when the shapes differ. */

@@ -96,8 +96,8 @@ static void test_conv2d_backward_across_chunks(void **state) {
   dl_tensor *x1 = make_f32(4, x1s, NULL), *gy1 = make_f32(4, y1s, NULL), *gx1 = make_like(x1);
   dl_tensor *gw_sum = make_like(wt), *gb_sum = make_f32(1, bs, NULL);
   for (int64_t i = 0; i < n; i++) {
-    memcpy(x1->data, f32(x) + i * x1->numel, (size_t)x1->numel * sizeof(float));
-    memcpy(gy1->data, f32(gy) + i * gy1->numel, (size_t)gy1->numel * sizeof(float));
+    memcpy(x1->ptr, f32(x) + i * x1->numel, (size_t)x1->numel * sizeof(float));
+    memcpy(gy1->ptr, f32(gy) + i * gy1->numel, (size_t)gy1->numel * sizeof(float));
     assert_int_equal(dl_nn_conv2d_backward(x1, wt, gy1, gx1, gw_sum, gb_sum, 1, 1, 0, 0, NULL, NULL), DL_OK);
     expect_close("grad_x of one sample", f32(gx) + i * x1->numel, f32(gx1), x1->numel, 1e-5);
   }
@@ -138,8 +138,8 @@ static void test_maxpool2d_ties_and_nan(void **state) {
   assert_int_equal(dl_nn_maxpool2d_forward(x, y, argmax, 2, 2, 2, 2, NULL), DL_OK);
   assert_float_equal(f32(y)[0], 3, 0);
   assert_true(isnan(f32(y)[1]));
-  assert_int_equal(((int32_t *)argmax->data)[0], 1);
-  assert_int_equal(((int32_t *)argmax->data)[1], 6);
+  assert_int_equal(((int32_t *)argmax->ptr)[0], 1);
+  assert_int_equal(((int32_t *)argmax->ptr)[1], 6);
 
   /* Backward puts each gradient at its argmax. */
   dl_tensor *gy = make_f32(4, ys, (float[]){0.5f, -2}), *gx = make_like(x);
@@ -147,7 +147,7 @@ static void test_maxpool2d_ties_and_nan(void **state) {
   expect_close("maxpool grad_x", f32(gx), (float[]){0, 0.5f, 0, 0, 0, 0, -2, 0}, 8, 0);
 
   /* A corrupt argmax is refused before anything is written. */
-  ((int32_t *)argmax->data)[1] = 8;
+  ((int32_t *)argmax->ptr)[1] = 8;
   dl_error e;
   assert_int_equal(dl_nn_maxpool2d_backward(gy, argmax, gx, &e), DL_E_RANGE);
   assert_non_null(strstr(e.msg, "argmax[1] = 8"));
@@ -196,9 +196,9 @@ static void test_large_inputs_match_the_definition(void **state) {
           for (int64_t kx = 0; kx < 2; kx++)
             if (in[(oy * 3 + ky) * 63 + ox * 2 + kx] > in[best]) best = (oy * 3 + ky) * 63 + ox * 2 + kx;
         const int64_t at = (plane * 21 + oy) * 31 + ox;
-        if (((int32_t *)arg->data)[at] != best || f32(py)[at] != in[best])
+        if (((int32_t *)arg->ptr)[at] != best || f32(py)[at] != in[best])
           fail_msg("maxpool plane %lld (%lld, %lld): argmax %d, expected %lld", (long long)plane,
-                   (long long)oy, (long long)ox, ((int32_t *)arg->data)[at], (long long)best);
+                   (long long)oy, (long long)ox, ((int32_t *)arg->ptr)[at], (long long)best);
         f32(want_gx)[plane * 64 * 63 + best] = f32(pg)[at]; /* windows do not overlap */
       }
   expect_close("maxpool grad_x", f32(gx), f32(want_gx), gx->numel, 0);
@@ -215,7 +215,7 @@ static void test_dropout_statistics_and_seed(void **state) {
   assert_int_equal(dl_nn_dropout_forward(x, 0.3, &rng, mask, y, NULL), DL_OK);
   int64_t kept = 0;
   for (int64_t i = 0; i < x->numel; i++) {
-    uint8_t m = ((uint8_t *)mask->data)[i];
+    uint8_t m = ((uint8_t *)mask->ptr)[i];
     kept += m;
     /* kept values are scaled by 1 / (1 - p) */
     if (f32(y)[i] != (m ? (float)(2.0 / 0.7) : 0.0f))
@@ -226,14 +226,14 @@ static void test_dropout_statistics_and_seed(void **state) {
 
   /* Same seed, same mask; the state moved on, so the next call differs. */
   assert_int_equal(dl_nn_dropout_forward(x, 0.3, &rng2, mask2, y2, NULL), DL_OK);
-  assert_memory_equal(mask->data, mask2->data, (size_t)mask->numel);
+  assert_memory_equal(mask->ptr, mask2->ptr, (size_t)mask->numel);
   assert_int_equal(rng, rng2);
   assert_int_equal(dl_nn_dropout_forward(x, 0.3, &rng2, mask2, y2, NULL), DL_OK);
-  assert_memory_not_equal(mask->data, mask2->data, (size_t)mask->numel);
+  assert_memory_not_equal(mask->ptr, mask2->ptr, (size_t)mask->numel);
 
   /* p = 0 keeps everything unchanged, p = 1 drops everything. */
   assert_int_equal(dl_nn_dropout_forward(x, 0.0, &rng, mask, y, NULL), DL_OK);
-  assert_memory_equal(x->data, y->data, (size_t)x->numel * sizeof(float));
+  assert_memory_equal(x->ptr, y->ptr, (size_t)x->numel * sizeof(float));
   assert_int_equal(dl_nn_dropout_forward(x, 1.0, &rng, mask, y, NULL), DL_OK);
   for (int64_t i = 0; i < x->numel; i++) assert_float_equal(f32(y)[i], 0, 0);
   dl_error e;
@@ -258,7 +258,7 @@ static void test_fill_uniform(void **state) {
   assert_true(fabs(sum / (double)t->numel - 0.25) < 0.005);
   assert_true(lo >= -0.25 && lo < -0.249 && hi <= 0.75 && hi > 0.749);
   assert_int_equal(dl_nn_fill_uniform(u, -0.25, 0.75, &rng2, NULL), DL_OK);
-  assert_memory_equal(t->data, u->data, (size_t)t->numel * sizeof(float)); /* same seed, same values */
+  assert_memory_equal(t->ptr, u->ptr, (size_t)t->numel * sizeof(float)); /* same seed, same values */
   dl_error e;
   assert_int_equal(dl_nn_fill_uniform(t, 1, -1, &rng, &e), DL_E_INVAL);
   assert_non_null(strstr(e.msg, "range [1, -1)"));
@@ -273,9 +273,9 @@ static void test_cross_entropy_by_hand(void **state) {
   int64_t ls[2] = {3, 3}, ns[1] = {3};
   dl_tensor *logits = make_f32(2, ls, (float[]){0, 0, 0, 1000, 0, 0, 0, 1000, 0});
   dl_tensor *labels = make(DL_I64, 1, ns), *g = make_like(logits);
-  memcpy(labels->data, (int64_t[]){1, 0, 0}, 3 * sizeof(int64_t));
+  memcpy(labels->ptr, (int64_t[]){1, 0, 0}, 3 * sizeof(int64_t));
   double loss = 0;
-  assert_int_equal(dl_nn_cross_entropy(logits, labels, &loss, g, NULL), DL_OK);
+  assert_int_equal(dl_nn_cross_entropy(logits, labels, 0, &loss, g, NULL), DL_OK);
   assert_float_equal(loss, (log(3.0) + 0 + 1000) / 3, 1e-9);
   const float third = 1.0f / 3;
   expect_close("grad_logits", f32(g),
@@ -283,21 +283,21 @@ static void test_cross_entropy_by_hand(void **state) {
 
   /* I32 labels work the same. */
   dl_tensor *labels32 = make(DL_I32, 1, ns);
-  memcpy(labels32->data, (int32_t[]){1, 0, 0}, 3 * sizeof(int32_t));
+  memcpy(labels32->ptr, (int32_t[]){1, 0, 0}, 3 * sizeof(int32_t));
   double loss32 = 0;
-  assert_int_equal(dl_nn_cross_entropy(logits, labels32, &loss32, NULL, NULL), DL_OK);
+  assert_int_equal(dl_nn_cross_entropy(logits, labels32, 0, &loss32, NULL, NULL), DL_OK);
   assert_float_equal(loss32, loss, 0);
 
   dl_error e;
-  ((int64_t *)labels->data)[2] = 3;
-  assert_int_equal(dl_nn_cross_entropy(logits, labels, &loss, g, &e), DL_E_RANGE);
+  ((int64_t *)labels->ptr)[2] = 3;
+  assert_int_equal(dl_nn_cross_entropy(logits, labels, 0, &loss, g, &e), DL_E_RANGE);
   assert_non_null(strstr(e.msg, "labels[2] = 3 is outside 0..2"));
-  ((int64_t *)labels->data)[2] = 0;
+  ((int64_t *)labels->ptr)[2] = 0;
   f32(logits)[4] = NAN;
-  assert_int_equal(dl_nn_cross_entropy(logits, labels, &loss, g, &e), DL_E_NUMERIC);
+  assert_int_equal(dl_nn_cross_entropy(logits, labels, 0, &loss, g, &e), DL_E_NUMERIC);
   assert_non_null(strstr(e.msg, "row 1"));
   dl_tensor *as_float = make_f32(1, ns, NULL);
-  assert_int_equal(dl_nn_cross_entropy(logits, as_float, &loss, g, &e), DL_E_DTYPE);
+  assert_int_equal(dl_nn_cross_entropy(logits, as_float, 0, &loss, g, &e), DL_E_DTYPE);
   assert_non_null(strstr(e.msg, "labels has dtype f32"));
   dl_tensor_release(logits), dl_tensor_release(labels), dl_tensor_release(labels32), dl_tensor_release(g);
   dl_tensor_release(as_float);

@@ -21,7 +21,7 @@ static void run_sgd(dl_nn_sgd_opts opts, const float *want) {
   dl_tensor *p = make_f32(2, SHAPE, P0), *g = make_f32(2, SHAPE, NULL), *v = make_f32(2, SHAPE, NULL);
   dl_error e;
   for (int step = 1; step <= 3; step++) {
-    memcpy(g->data, GRADS[step - 1], sizeof GRADS[0]);
+    memcpy(g->ptr, GRADS[step - 1], sizeof GRADS[0]);
     int rc = dl_nn_sgd_step(p, g, opts.momentum != 0 ? v : NULL, &opts, step, &e);
     if (rc != DL_OK) fail_msg("sgd step %d: %s", step, e.msg);
   }
@@ -58,7 +58,7 @@ static void run_adam(dl_nn_adam_opts opts, const float *want) {
   dl_tensor *m = make_f32(2, SHAPE, NULL), *v = make_f32(2, SHAPE, NULL);
   dl_error e;
   for (int step = 1; step <= 3; step++) {
-    memcpy(g->data, GRADS[step - 1], sizeof GRADS[0]);
+    memcpy(g->ptr, GRADS[step - 1], sizeof GRADS[0]);
     int rc = dl_nn_adam_step(p, g, m, v, &opts, step, &e);
     if (rc != DL_OK) fail_msg("adam step %d: %s", step, e.msg);
   }

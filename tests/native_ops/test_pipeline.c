@@ -24,7 +24,7 @@ static dl_tensor *make_image(int w, int h, int seed) {
   dl_tensor *t;
   int64_t shape[3] = {h, w, 3};
   assert_int_equal(dl_tensor_new(&t, DL_U8, 3, shape, NULL), 0);
-  uint8_t *p = t->data;
+  uint8_t *p = t->ptr;
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
       for (int c = 0; c < 3; c++) p[(y * w + x) * 3 + c] = (uint8_t)(seed * 37 + x * 5 + y * 3 + c * 60);
@@ -114,8 +114,8 @@ static void test_batches_come_in_item_order_with_the_right_rows(void **state) {
       assert_int_equal(b->items[r].height, 16 + 3 * item);
       assert_int_equal(b->items[r].format, item == 7 ? DL_IMAGE_JPEG : DL_IMAGE_PNG);
       dl_tensor *want = expected_row(f->paths[item], &s);
-      const float *got = (const float *)b->tensor->data + (size_t)r * 3 * 10 * 12;
-      assert_memory_equal(got, want->data, 3 * 10 * 12 * sizeof(float));
+      const float *got = (const float *)b->tensor->ptr + (size_t)r * 3 * 10 * 12;
+      assert_memory_equal(got, want->ptr, 3 * 10 * 12 * sizeof(float));
       dl_tensor_release(want);
     }
     assert_int_equal(dl_pipeline_release(p, b, &e), 0);
@@ -148,13 +148,13 @@ static void test_a_bad_item_fails_only_its_row(void **state) {
   assert_non_null(strstr(b->items[1].message, "empty.png"));
   assert_int_equal(b->items[2].status, DL_E_IO);
   assert_non_null(strstr(b->items[2].message, "missing.png"));
-  const float *rows = b->tensor->data;
+  const float *rows = b->tensor->ptr;
   for (int i = 0; i < 3 * 10 * 12; i++) {
     assert_true(rows[1 * 360 + i] == 0.0f);
     assert_true(rows[2 * 360 + i] == 0.0f);
   }
   dl_tensor *want = expected_row(f->paths[1], &s);
-  assert_memory_equal(rows + 3 * 360, want->data, 360 * sizeof(float));
+  assert_memory_equal(rows + 3 * 360, want->ptr, 360 * sizeof(float));
   dl_tensor_release(want);
   dl_pipeline_free(p); /* frees with the batch still out */
 }
@@ -191,7 +191,7 @@ static void test_u8_layouts(void **state) {
   dl_decode_opts o = {.channels = 3, .min_width = 12, .min_height = 10};
   assert_int_equal(dl_image_load(&img, f->paths[3], &o, NULL, NULL), 0);
   assert_int_equal(dl_image_resize(&want, img, 12, 10, DL_RESIZE_BILINEAR, NULL), 0);
-  const uint8_t *w = want->data;
+  const uint8_t *w = want->ptr;
   for (int layout = DL_LAYOUT_NCHW; layout <= DL_LAYOUT_NHWC; layout++) {
     dl_pipeline_spec s = rgb_spec(1);
     s.dtype = DL_U8;
@@ -203,7 +203,7 @@ static void test_u8_layouts(void **state) {
     dl_pipeline_batch *b;
     assert_int_equal(dl_pipeline_next(p, &b, NULL), 0);
     assert_int_equal(b->tensor->dtype, DL_U8);
-    const uint8_t *got = b->tensor->data;
+    const uint8_t *got = b->tensor->ptr;
     for (int y = 0; y < 10; y++)
       for (int x = 0; x < 12; x++)
         for (int c = 0; c < 3; c++) {
@@ -232,7 +232,7 @@ static void test_letterbox_reports_where_the_image_sits(void **state) {
   s.batch_size = 1;
   dl_pipeline *p;
   assert_int_equal(dl_pipeline_new(&p, &s, NULL), 0);
-  assert_int_equal(dl_pipeline_add_bytes(p, png->data, (size_t)png->numel, NULL), 0);
+  assert_int_equal(dl_pipeline_add_bytes(p, png->ptr, (size_t)png->numel, NULL), 0);
   dl_tensor_release(png); /* the pipeline keeps its own copy */
   assert_int_equal(dl_pipeline_start(p, NULL), 0);
   dl_pipeline_batch *b;
@@ -243,7 +243,7 @@ static void test_letterbox_reports_where_the_image_sits(void **state) {
   assert_int_equal(lb.height, 5);
   assert_int_equal(lb.x, 0);
   assert_true(lb.y == 7 || lb.y == 8);
-  const uint8_t *px = b->tensor->data;
+  const uint8_t *px = b->tensor->ptr;
   assert_int_equal(px[0], 114);                          /* top-left is padding */
   assert_int_equal(px[(19 * 20 + 19) * 3 + 2], 114);     /* bottom-right too */
   dl_pipeline_free(p);

@@ -25,7 +25,7 @@ static void same_shape_f32(void **state) {
   }
   /* f32 division by zero follows IEEE. */
   OK(dl_tensor_binary(&out, b, a, DL_DIV, err));
-  assert_true(isinf(((float *)out->data)[0]));
+  assert_true(isinf(((float *)out->ptr)[0]));
   dl_tensor_release(out);
   dl_tensor_release(b);
   dl_tensor_release(a);
@@ -142,12 +142,12 @@ static void integers_wrap_and_truncate(void **state) {
   int64_t one[1] = {1};
   dl_tensor *big;
   OK(dl_tensor_new(&big, DL_I64, 1, one, err));
-  ((int64_t *)big->data)[0] = INT64_MAX;
+  ((int64_t *)big->ptr)[0] = INT64_MAX;
   OK(dl_tensor_scalar(&out, big, 2, DL_MUL, err));
-  assert_true(((int64_t *)out->data)[0] == -2);
+  assert_true(((int64_t *)out->ptr)[0] == -2);
   dl_tensor_release(out);
   OK(dl_tensor_scalar(&out, big, 1, DL_ADD, err));
-  assert_true(((int64_t *)out->data)[0] == INT64_MIN);
+  assert_true(((int64_t *)out->ptr)[0] == INT64_MIN);
   dl_tensor_release(out);
   dl_tensor_release(big);
 }
@@ -238,7 +238,7 @@ static void empty_and_scalar_tensors(void **state) {
   dl_tensor_release(out);
   OK(dl_tensor_binary(&out, s, s, DL_MUL, err));
   assert_int_equal(out->ndim, 0);
-  assert_true(*(float *)out->data == 4);
+  assert_true(*(float *)out->ptr == 4);
   dl_tensor_release(out);
   dl_tensor_release(s);
   dl_tensor_release(row);

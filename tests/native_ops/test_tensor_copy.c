@@ -8,14 +8,14 @@ static void contiguous_aliases_or_copies(void **state) {
   int64_t shape[2] = {2, 3};
   dl_tensor *t = iota(2, shape), *c, *tr;
   OK(dl_tensor_contiguous(&c, t, err));
-  assert_ptr_equal(c->data, t->data);
+  assert_ptr_equal(c->ptr, t->ptr);
   dl_tensor_release(c);
   OK(dl_tensor_transpose(&tr, t, 0, 1, err));
   OK(dl_tensor_contiguous(&c, tr, err));
   assert_ptr_not_equal(c->storage, t->storage);
   assert_true(dl_tensor_is_contiguous(c));
   double want[6] = {0, 3, 1, 4, 2, 5};
-  for (int i = 0; i < 6; i++) assert_true(((float *)c->data)[i] == want[i]);
+  for (int i = 0; i < 6; i++) assert_true(((float *)c->ptr)[i] == want[i]);
   dl_tensor_release(c);
   dl_tensor_release(tr);
   dl_tensor_release(t);
@@ -26,8 +26,8 @@ static void clone_shares_nothing(void **state) {
   dl_tensor *t = iota(1, shape), *c;
   OK(dl_tensor_clone(&c, t, err));
   assert_ptr_not_equal(c->storage, t->storage);
-  ((float *)c->data)[0] = 9;
-  assert_true(((float *)t->data)[0] == 0);
+  ((float *)c->ptr)[0] = 9;
+  assert_true(((float *)t->ptr)[0] == 0);
   double want[3] = {9, 1, 2};
   assert_values(c, want, 0);
   dl_tensor_release(c);
@@ -84,15 +84,15 @@ static void copy_converts_dtypes(void **state) {
   int64_t two[1] = {2};
   dl_tensor *big, *copy, *small;
   OK(dl_tensor_new(&big, DL_I64, 1, two, err));
-  ((int64_t *)big->data)[0] = (INT64_C(1) << 53) + 1;
-  ((int64_t *)big->data)[1] = INT64_MIN;
+  ((int64_t *)big->ptr)[0] = (INT64_C(1) << 53) + 1;
+  ((int64_t *)big->ptr)[1] = INT64_MIN;
   OK(dl_tensor_clone(&copy, big, err));
-  assert_true(((int64_t *)copy->data)[0] == (INT64_C(1) << 53) + 1);
-  assert_true(((int64_t *)copy->data)[1] == INT64_MIN);
+  assert_true(((int64_t *)copy->ptr)[0] == (INT64_C(1) << 53) + 1);
+  assert_true(((int64_t *)copy->ptr)[1] == INT64_MIN);
   OK(dl_tensor_new(&small, DL_I32, 1, two, err));
   OK(dl_tensor_copy(small, big, err));
-  assert_int_equal(((int32_t *)small->data)[0], INT32_MAX);
-  assert_int_equal(((int32_t *)small->data)[1], INT32_MIN);
+  assert_int_equal(((int32_t *)small->ptr)[0], INT32_MAX);
+  assert_int_equal(((int32_t *)small->ptr)[1], INT32_MIN);
   dl_tensor_release(small);
   dl_tensor_release(copy);
   dl_tensor_release(big);
@@ -106,7 +106,7 @@ static void copy_into_a_transposed_view(void **state) {
   OK(dl_tensor_copy(view, src, err));
   /* buf[j][i] = src[i][j] */
   double want[6] = {0, 3, 1, 4, 2, 5};
-  for (int i = 0; i < 6; i++) assert_true(((float *)buf->data)[i] == want[i]);
+  for (int i = 0; i < 6; i++) assert_true(((float *)buf->ptr)[i] == want[i]);
   dl_tensor_release(view);
   dl_tensor_release(buf);
   dl_tensor_release(src);
@@ -146,11 +146,11 @@ static void fill_checks_the_value(void **state) {
   double halves[6] = {-2.5, -2.5, -2.5, -2.5, -2.5, -2.5};
   assert_values(f, halves, 0);
   OK(dl_tensor_fill(f, NAN, err));
-  assert_true(isnan(((float *)f->data)[5]));
+  assert_true(isnan(((float *)f->ptr)[5]));
   dl_tensor_release(f);
   OK(dl_tensor_empty(&l, DL_I64, 2, shape, err));
   OK(dl_tensor_fill(l, 1099511627776.0, err)); /* 2^40 */
-  assert_true(((int64_t *)l->data)[4] == INT64_C(1) << 40);
+  assert_true(((int64_t *)l->ptr)[4] == INT64_C(1) << 40);
   dl_tensor_release(l);
 }
 
@@ -158,14 +158,14 @@ static void to_with_scale_round_trips_u8(void **state) {
   int64_t shape[1] = {256};
   dl_tensor *u8, *f, *back;
   OK(dl_tensor_empty(&u8, DL_U8, 1, shape, err));
-  for (int i = 0; i < 256; i++) ((uint8_t *)u8->data)[i] = (uint8_t)i;
+  for (int i = 0; i < 256; i++) ((uint8_t *)u8->ptr)[i] = (uint8_t)i;
   OK(dl_tensor_to(&f, u8, DL_F32, 1.0 / 255, err));
   assert_int_equal(f->dtype, DL_F32);
-  assert_true(((float *)f->data)[0] == 0.0f);
-  assert_true(fabsf(((float *)f->data)[51] - 0.2f) < 1e-7f);
-  assert_true(((float *)f->data)[255] == 1.0f);
+  assert_true(((float *)f->ptr)[0] == 0.0f);
+  assert_true(fabsf(((float *)f->ptr)[51] - 0.2f) < 1e-7f);
+  assert_true(((float *)f->ptr)[255] == 1.0f);
   OK(dl_tensor_to(&back, f, DL_U8, 255, err));
-  assert_memory_equal(back->data, u8->data, 256);
+  assert_memory_equal(back->ptr, u8->ptr, 256);
   dl_tensor_release(back);
   dl_tensor_release(f);
   dl_tensor_release(u8);
@@ -183,7 +183,7 @@ static void to_from_a_strided_view(void **state) {
   int64_t want_shape[2] = {4, 3};
   assert_shape(i64, 2, want_shape);
   for (int64_t r = 0; r < 4; r++)
-    for (int64_t c = 0; c < 3; c++) assert_true(((int64_t *)i64->data)[r * 3 + c] == 2 * (c * 4 + r));
+    for (int64_t c = 0; c < 3; c++) assert_true(((int64_t *)i64->ptr)[r * 3 + c] == 2 * (c * 4 + r));
   dl_tensor_release(i64);
   dl_tensor_release(tr);
   dl_tensor_release(t);

@@ -10,7 +10,7 @@ static dl_tensor *random_tensor(int ndim, const int64_t *shape, uint32_t seed) {
   OK(dl_tensor_empty(&t, DL_F32, ndim, shape, err));
   for (int64_t i = 0; i < t->numel; i++) {
     seed = seed * 1664525u + 1013904223u;
-    ((float *)t->data)[i] = (float)(seed >> 8) / (float)(1 << 23) - 1.0f;
+    ((float *)t->ptr)[i] = (float)(seed >> 8) / (float)(1 << 23) - 1.0f;
   }
   return t;
 }

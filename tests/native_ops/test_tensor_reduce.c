@@ -47,11 +47,11 @@ static void integer_sums_widen_to_i64(void **state) {
   OK(dl_tensor_reduce(&out, t, DL_SUM, 0, 0, err));
   assert_int_equal(out->dtype, DL_I64);
   assert_int_equal(out->ndim, 0);
-  assert_true(*(int64_t *)out->data == 255 * 300);
+  assert_true(*(int64_t *)out->ptr == 255 * 300);
   dl_tensor_release(out);
   OK(dl_tensor_reduce(&out, t, DL_MEAN, -1, 0, err));
   assert_int_equal(out->dtype, DL_F32);
-  assert_true(*(float *)out->data == 255);
+  assert_true(*(float *)out->ptr == 255);
   dl_tensor_release(out);
   dl_tensor_release(t);
 
@@ -59,7 +59,7 @@ static void integer_sums_widen_to_i64(void **state) {
   double v[3] = {-5, 2, -1};
   t = tensor_of(DL_I32, 1, three, v);
   OK(dl_tensor_reduce(&out, t, DL_SUM, 0, 0, err));
-  assert_true(*(int64_t *)out->data == -4);
+  assert_true(*(int64_t *)out->ptr == -4);
   dl_tensor_release(out);
   dl_tensor_release(t);
 }
@@ -71,9 +71,9 @@ static void max_min_and_their_indices(void **state) {
                   4,  4,   4, 4};
   dl_tensor *t = tensor_of(DL_F32, 2, shape, v), *values, *indices, *out;
   OK(dl_tensor_max(&values, &indices, t, 1, 0, err));
-  assert_true(((float *)values->data)[0] == 3);
-  assert_true(isnan(((float *)values->data)[1]));
-  assert_true(((float *)values->data)[2] == 4);
+  assert_true(((float *)values->ptr)[0] == 3);
+  assert_true(isnan(((float *)values->ptr)[1]));
+  assert_true(((float *)values->ptr)[2] == 4);
   double want_idx[3] = {1, 1, 0};
   assert_values(indices, want_idx, 0);
   dl_tensor_release(values);
@@ -86,10 +86,10 @@ static void max_min_and_their_indices(void **state) {
   assert_values(out, want_min_idx, 0);
   dl_tensor_release(out);
   OK(dl_tensor_reduce(&out, t, DL_MIN, 0, 0, err)); /* columns: {1,-1,4} {3,NaN,4} {3,5,4} {2,NaN,4} */
-  assert_true(((float *)out->data)[0] == -1);
-  assert_true(isnan(((float *)out->data)[1]));
-  assert_true(((float *)out->data)[2] == 3);
-  assert_true(isnan(((float *)out->data)[3]));
+  assert_true(((float *)out->ptr)[0] == -1);
+  assert_true(isnan(((float *)out->ptr)[1]));
+  assert_true(((float *)out->ptr)[2] == 3);
+  assert_true(isnan(((float *)out->ptr)[3]));
   dl_tensor_release(out);
   OK(dl_tensor_reduce(&out, t, DL_ARGMAX, 0, 0, err));
   double want_argmax0[4] = {2, 1, 1, 1};
@@ -101,13 +101,13 @@ static void max_min_and_their_indices(void **state) {
   int64_t two[1] = {2};
   dl_tensor *big;
   OK(dl_tensor_new(&big, DL_I64, 1, two, err));
-  ((int64_t *)big->data)[0] = INT64_C(1) << 53;
-  ((int64_t *)big->data)[1] = (INT64_C(1) << 53) + 1;
+  ((int64_t *)big->ptr)[0] = INT64_C(1) << 53;
+  ((int64_t *)big->ptr)[1] = (INT64_C(1) << 53) + 1;
   OK(dl_tensor_reduce(&out, big, DL_ARGMAX, 0, 0, err));
-  assert_true(*(int64_t *)out->data == 1);
+  assert_true(*(int64_t *)out->ptr == 1);
   dl_tensor_release(out);
   OK(dl_tensor_reduce(&out, big, DL_MAX, 0, 0, err));
-  assert_true(*(int64_t *)out->data == (INT64_C(1) << 53) + 1);
+  assert_true(*(int64_t *)out->ptr == (INT64_C(1) << 53) + 1);
   dl_tensor_release(out);
   dl_tensor_release(big);
 }
@@ -137,7 +137,7 @@ static void empty_dims_and_errors(void **state) {
   assert_values(out, zeros, 0);
   dl_tensor_release(out);
   OK(dl_tensor_reduce(&out, t, DL_MEAN, 1, 0, err));
-  assert_true(isnan(((float *)out->data)[0]));
+  assert_true(isnan(((float *)out->ptr)[0]));
   dl_tensor_release(out);
   OK(dl_tensor_reduce(&out, t, DL_MAX, 0, 0, err)); /* over a non-empty dim: an empty result */
   assert_int_equal(out->numel, 0);
@@ -178,7 +178,7 @@ static void softmax_rows_sum_to_one(void **state) {
     assert_true(fabs(total - 1) < 1e-6);
   }
   /* Rows 0 and 1 differ by a constant: the same probabilities, no overflow. */
-  for (int c = 0; c < 4; c++) assert_true(((float *)s->data)[c] == ((float *)s->data)[4 + c]);
+  for (int c = 0; c < 4; c++) assert_true(((float *)s->ptr)[c] == ((float *)s->ptr)[4 + c]);
   dl_tensor_release(ls);
   dl_tensor_release(s);
   dl_tensor_release(t);
@@ -247,8 +247,8 @@ static void topk_sorted_with_stable_ties(void **state) {
   OK(dl_tensor_topk(&values, &indices, t, 0, 5, err));
   double ni[5] = {1, 3, 2, 4, 0};
   assert_values(indices, ni, 0);
-  assert_true(isnan(((float *)values->data)[0]));
-  assert_true(((float *)values->data)[2] == 3);
+  assert_true(isnan(((float *)values->ptr)[0]));
+  assert_true(((float *)values->ptr)[2] == 3);
   dl_tensor_release(values);
   dl_tensor_release(indices);
   FAILS(DL_E_RANGE, "topk: k = 6 out of range for dim 0 of shape 5",

@@ -45,16 +45,16 @@ static inline dl_tensor *tensor_of(int dtype, int ndim, const int64_t *shape, co
   for (int64_t i = 0; i < t->numel; i++) {
     switch (dtype) {
       case DL_U8:
-        ((uint8_t *)t->data)[i] = (uint8_t)values[i];
+        ((uint8_t *)t->ptr)[i] = (uint8_t)values[i];
         break;
       case DL_I32:
-        ((int32_t *)t->data)[i] = (int32_t)values[i];
+        ((int32_t *)t->ptr)[i] = (int32_t)values[i];
         break;
       case DL_I64:
-        ((int64_t *)t->data)[i] = (int64_t)values[i];
+        ((int64_t *)t->ptr)[i] = (int64_t)values[i];
         break;
       default:
-        ((float *)t->data)[i] = (float)values[i];
+        ((float *)t->ptr)[i] = (float)values[i];
     }
   }
   return t;
@@ -64,7 +64,7 @@ static inline dl_tensor *tensor_of(int dtype, int ndim, const int64_t *shape, co
 static inline dl_tensor *iota(int ndim, const int64_t *shape) {
   dl_tensor *t;
   OK(dl_tensor_empty(&t, DL_F32, ndim, shape, err));
-  for (int64_t i = 0; i < t->numel; i++) ((float *)t->data)[i] = (float)i;
+  for (int64_t i = 0; i < t->numel; i++) ((float *)t->ptr)[i] = (float)i;
   return t;
 }
 
@@ -74,13 +74,13 @@ static inline double at(const dl_tensor *t, const int64_t *idx) {
   for (int d = 0; d < t->ndim; d++) off += idx[d] * t->strides[d];
   switch (t->dtype) {
     case DL_U8:
-      return ((const uint8_t *)t->data)[off];
+      return ((const uint8_t *)t->ptr)[off];
     case DL_I32:
-      return ((const int32_t *)t->data)[off];
+      return ((const int32_t *)t->ptr)[off];
     case DL_I64:
-      return (double)((const int64_t *)t->data)[off];
+      return (double)((const int64_t *)t->ptr)[off];
     default:
-      return ((const float *)t->data)[off];
+      return ((const float *)t->ptr)[off];
   }
 }
 

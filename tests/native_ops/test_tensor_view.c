@@ -13,8 +13,8 @@ static void narrow_shares_storage(void **state) {
   double want[6] = {1, 2, 5, 6, 9, 10};
   assert_values(v, want, 0);
   assert_false(dl_tensor_is_contiguous(v));
-  ((float *)v->data)[0] = 100; /* writes through to t[0][1] */
-  assert_true(((float *)t->data)[1] == 100);
+  ((float *)v->ptr)[0] = 100; /* writes through to t[0][1] */
+  assert_true(((float *)t->ptr)[1] == 100);
   dl_tensor_release(v);
 
   OK(dl_tensor_narrow(&v, t, -2, 2, 1, err)); /* negative dim: the first */
@@ -57,7 +57,7 @@ static void select_drops_the_dim(void **state) {
   OK(dl_tensor_select(&v, t, 0, 4, err));
   assert_int_equal(v->ndim, 0);
   assert_int_equal(v->numel, 1);
-  assert_true(*(float *)v->data == 4);
+  assert_true(*(float *)v->ptr == 4);
   FAILS(DL_E_RANGE, "dim 0 out of range for a tensor of 0 dims", dl_tensor_select(&row, v, 0, 0, err));
   dl_tensor_release(v);
   dl_tensor_release(t);
@@ -69,7 +69,7 @@ static void view_of_contiguous_and_narrowed(void **state) {
   int64_t want_shape[2] = {4, 6}, ask[2] = {4, -1};
   OK(dl_tensor_view(&v, t, 2, ask, err));
   assert_shape(v, 2, want_shape);
-  assert_ptr_equal(v->data, t->data);
+  assert_ptr_equal(v->ptr, t->ptr);
   double want[24];
   for (int i = 0; i < 24; i++) want[i] = i;
   assert_values(v, want, 0);
@@ -241,7 +241,7 @@ static void scalar_tensors(void **state) {
   dl_tensor *t, *v;
   OK(dl_tensor_new(&t, DL_I64, 0, NULL, err));
   assert_int_equal(t->numel, 1);
-  *(int64_t *)t->data = 42;
+  *(int64_t *)t->ptr = 42;
   int64_t one[2] = {1, 1};
   OK(dl_tensor_view(&v, t, 2, one, err));
   assert_true(flat(v, 0) == 42);

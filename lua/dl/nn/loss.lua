@@ -11,9 +11,10 @@ local M = {}
 local loss_box = ffi.new('double[1]')
 
 --- Softmax cross-entropy averaged over the batch, and its gradient with respect to logits.
---- Labels are class ids counting from 0, as in PyTorch and the model's label_to_id_map.
+--- Labels are class ids counting from 1, like every index in dl: self.label_to_id_map's ids
+--- and argmax's results (the C kernel is told so; PyTorch's ids are these minus 1).
 ---@param logits dl.Tensor f32 [N, K] (N >= 1)
----@param labels dl.Tensor|integer[] i64 or i32 [N], or a Lua array of N class ids in 0..K-1
+---@param labels dl.Tensor|integer[] i64 or i32 [N], or a Lua array of N class ids in 1..K
 ---@return number loss
 ---@return dl.Tensor grad d loss / d logits, f32 [N, K]
 function M.cross_entropy(logits, labels)
@@ -32,7 +33,7 @@ function M.cross_entropy(logits, labels)
       logits.ndim == 0 and 'a scalar' or concat(logits:size(), 'x')), 2)
   end
   local grad = tensor.empty(logits:size())
-  native.assert(C.dl_nn_cross_entropy(logits, labels:contiguous(), loss_box, grad, err), 2)
+  native.assert(C.dl_nn_cross_entropy(logits, labels:contiguous(), 1, loss_box, grad, err), 2)
   return loss_box[0], grad
 end
 

@@ -34,7 +34,7 @@ end
 local function bright_box(img, threshold)
   local shape = img:size()
   local h, w, c = shape[1], shape[2], shape[3]
-  local p = img:contiguous():ptr()
+  local p = img:contiguous():data()
   local left, top, right, bottom, count = w, h, -1, -1, 0
   for y = 0, h - 1 do
     for x = 0, w - 1 do

@@ -36,7 +36,7 @@ function A:embed(batch, opts)
   local vectors = {}
   for i = 1, batch.n do
     local img = batch[i]:contiguous()                  -- 3×32×32
-    local p, plane = img:ptr(), img:size(2) * img:size(3)
+    local p, plane = img:data(), img:size(2) * img:size(3)
     local v = {}
     for k = 1, 3 * BINS do v[k] = 0 end
     for c = 0, 2 do

@@ -14,6 +14,7 @@
  * version when it holds anything, the status becomes `failed`, and the
  * command exits 1 after printing the traceback. */
 #include <lauxlib.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,14 +24,18 @@
 #include "commands.h"
 #include "model_store.h"
 #include "prepare_data.h"
+#include "run_report.h"
 #include "session.h"
+#include "signals.h"
 
 typedef struct trainer {
   rt_session s;
   rt_dataset ds;
   rt_prepared_data data;
+  rt_run run;                 /* runs/<time>-train-<model>/: log.txt and summary.json */
   struct timespec last_epoch; /* when the previous epoch ended, or train started */
-  bool ds_open, session_open, prepared;
+  int version;                /* the version saved, 0 if none */
+  bool ds_open, session_open, prepared, run_open;
 } trainer;
 
 /* ------------------------------------------------------------ model.json edits */
@@ -112,6 +117,10 @@ static int record_epoch(lua_State *L) {
     lua_pushstring(L, err.msg);
     return lua_error(L);
   }
+  /* Ctrl-C (or SIGTERM) stops training at the end of an epoch: train
+   * raises here, and the output so far is saved as for any failed run. */
+  int sig = rt_signals_stop_requested();
+  if (sig) return luaL_error(L, "training stopped by %s at the end of this epoch", sig == SIGINT ? "SIGINT" : "SIGTERM");
   lua_pushnumber(L, seconds);
   return 1;
 }
@@ -183,6 +192,7 @@ static int train_and_save(trainer *t) {
     return RT_EXIT_ERROR;
   }
   clock_gettime(CLOCK_MONOTONIC, &t->last_epoch);
+  rt_signals_install();
   rt_error err;
   bool trained = rt_adapter_call(h, "train", 3, 0, &err) == 0;
   if (!trained) fprintf(stderr, "dlrun: train failed: %s\n", err.msg);
@@ -199,12 +209,41 @@ static int train_and_save(trainer *t) {
   rt_saved_version v;
   if (rt_save_to_model(&t->s.store, &t->s.paths, t->s.model_name, t->data.output_path, &v, &err) < 0)
     return rt_session_fail(err.msg);
+  t->version = v.version;
   if (trained && saved) {
     printf("trained %s@v%d (%lld bytes, sha256 %.12s...)\n", t->s.model_name, v.version, v.size, v.sha256);
     return 0;
   }
   fprintf(stderr, "dlrun: the output of the failed run was saved as %s@v%d\n", t->s.model_name, v.version);
   return RT_EXIT_ERROR;
+}
+
+/* self.log writes into the run folder's log.txt too. */
+static int attach_log(trainer *t) {
+  lua_State *L = t->s.host->L;
+  char path[RT_PATH_MAX];
+  rt_error err;
+  if (rt_fs_path(path, &err, "%s/log.txt", t->run.dir) < 0) return rt_session_fail(err.msg);
+  rt_adapter_push(t->s.host);
+  lua_pushstring(L, path);
+  if (rt_host_call(L, "dl.host", "attach_log", 2, 0) != 0) return rt_session_fail(lua_tostring(L, -1));
+  return 0;
+}
+
+/* summary.json: the status, the version saved and each epoch's metrics. */
+static void finish_run(trainer *t, const char *status) {
+  json_t *model = NULL;
+  rt_error err;
+  json_t *epochs = NULL;
+  if (rt_models_get(&t->s.store, t->s.model_name, &model, &err) == 0)
+    epochs = json_incref(json_object_get(json_object_get(model, "metrics"), "train"));
+  json_decref(model);
+  json_t *extra = json_pack("{s:s, s:i, s:o}", "status", status, "version", t->version, "epochs",
+                            epochs ? epochs : json_array());
+  if (rt_run_finish(&t->run, extra, NULL, &err) < 0) fprintf(stderr, "dlrun: %s\n", err.msg);
+  json_decref(extra);
+  rt_run_close(&t->run);
+  if (!rt_args_flag(t->s.args, "quiet")) fprintf(stderr, "dlrun: run folder %s\n", t->run.dir);
 }
 
 int rt_cmd_train(const rt_args *args) {
@@ -216,13 +255,20 @@ int rt_cmd_train(const rt_args *args) {
       rt_models_update(&t.s.store, t.s.model_name, start_edit, (void *)rt_dataset_id(&t.ds), NULL, &err) < 0)
     rc = rt_session_fail(err.msg);
   bool started = rc == 0;
+  if (rc == 0 && rt_run_open(&t.run, &t.s.paths, "train", t.s.model_name, &err) < 0) rc = rt_session_fail(err.msg);
+  t.run_open = rc == 0;
+  if (rc == 0) rc = attach_log(&t);
   if (rc == 0) rc = rt_session_load_model(&t.s);
   if (rc == 0) rc = prepare(&t);
   if (rc == 0) rc = train_and_save(&t);
+  const char *status = rc == 0 ? "trained" : "failed";
   if (started) {
-    int status_rc = set_status(&t, rc == 0 ? "trained" : "failed");
+    int status_rc = set_status(&t, status);
     if (rc == 0) rc = status_rc;
   }
+  if (t.run_open) finish_run(&t, status);
+  int sig = rt_signals_stop_requested();
+  if (sig && rc != 0) rc = 128 + sig;
   if (t.prepared && t.data.root[0] && rt_args_flag(args, "cleanup")) {
     if (rt_prepared_data_remove(&t.data, &err) < 0)
       fprintf(stderr, "dlrun: --cleanup: %s\n", err.msg);

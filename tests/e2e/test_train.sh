@@ -175,3 +175,51 @@ EOF
   expect_exit 1 "$DLRUN" bad.lua train --dataset fm -q
   assert_contains "$OUT" "bad.lua:6: bad argument #3 to 'on_epoch_end' (metric loss must be a finite number, got nan)"
 }
+
+test_ctrl_c_stops_training_at_an_epoch_end_and_saves_the_output() {
+  import_small 50
+  cat >slow.lua <<'LUA'
+local dl = require 'dl'
+local A = dl.Adapter { name = 'slow', configuration = { epochs = 200 } }
+function A:load() end
+function A:save(path)
+  local f = assert(io.open(path .. '/weights.txt', 'w'))
+  f:write(tostring(self.epochs_done or 0))
+  f:close()
+end
+function A:train(data_path, output_path, opts)
+  for epoch = 1, self.configuration.epochs do
+    local t = os.clock() + 0.05
+    while os.clock() < t do end
+    self.epochs_done = epoch
+    opts.on_epoch_end(epoch, self.configuration.epochs, { loss = 1 / epoch })
+  end
+end
+return A
+LUA
+  "$DLRUN" slow.lua train --dataset fm >out.txt 2>&1 &
+  local pid=$!
+  for _ in $(seq 200); do grep -q "epoch 2/200" out.txt && break; sleep 0.02; done
+  kill -INT $pid
+  local rc=0
+  wait $pid || rc=$?
+  assert_eq 130 "$rc" "exit code after SIGINT"
+  OUT=$(cat out.txt)
+  assert_contains "$OUT" "training stopped by SIGINT at the end of this epoch"
+  assert_contains "$OUT" "the output of the failed run was saved as slow@v1"
+  model_json slow | /usr/bin/python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+assert m["status"] == "failed", m["status"]
+assert 2 <= len(m["metrics"]["train"]) < 200, len(m["metrics"]["train"])
+'
+  # the run folder has the log and a summary of what happened
+  local run
+  run=$(ls -d "$DATALOOP_PATH"/runs/*-train-slow)
+  /usr/bin/python3 - "$run/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["command"] == "train" and s["status"] == "failed" and s["version"] == 1, s
+assert len(s["epochs"]) >= 2, s
+PY
+}

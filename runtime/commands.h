@@ -20,7 +20,4 @@ int rt_cmd_run(const rt_args *args);
 int rt_cmd_new(const rt_args *args);
 int rt_cmd_dataset_import(const rt_args *args);
 
-/* Commands whose implementation has not landed yet say so and exit 1. */
-int rt_cmd_pending(const rt_args *args);
-
 #endif

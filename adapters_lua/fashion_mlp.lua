@@ -20,12 +20,13 @@ local A = dl.Adapter {
     seed = 1 },
 }
 
-local function build(n_classes)
+--- The network: 784-256-128-n_classes (the embedder reuses it without its last layer).
+function A.build(n_classes)
   return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
     nn.Linear(128, n_classes))
 end
 
-function A:load(local_path) self.net = classifier.load(self, build, local_path) end
+function A:load(local_path) self.net = classifier.load(self, A.build, local_path) end
 
 function A:save(local_path) classifier.save(self.net, local_path) end
 

@@ -117,3 +117,23 @@ test_similar_usage_and_missing_feature_set() {
   expect_exit 1 "$DLRUN" similar --model m x
   assert_contains "$OUT" "feature set 'm' not found"
 }
+
+test_fashion_embedder_puts_garments_of_a_kind_together() {
+  "$DLRUN" dataset import fashion-mnist fm --limit 400 --validation 50 -q >/dev/null
+  expect_exit 0 "$DLRUN" "$ROOT/adapters_lua/fashion_mlp.lua" train --dataset fm -c epochs=3 -q
+  expect_exit 0 "$DLRUN" "$ROOT/adapters_lua/fashion_embedder.lua" embed --model fashion-mlp --dataset fm \
+    --filter dir=/test
+  assert_contains "$OUT" "feature set 'fashion-mlp': 400 vectors of 128 dimensions"
+  OUT=$("$DLRUN" similar --model fashion-mlp --all -k 1)
+  # the nearest neighbour mostly has the same ground-truth label (chance: about 10%)
+  echo "$OUT" | /usr/bin/python3 -c '
+import json, sys
+home = sys.argv[1]
+def label(f):
+    doc = json.load(open(home + "/datasets/fm/json" + f.replace(".png", ".json")))
+    return [a["label"] for a in doc["annotations"] if "model" not in a["metadata"].get("user", {})][0]
+rows = [json.loads(l) for l in sys.stdin]
+same = sum(label(r["filename"]) == label(r["neighbours"][0]["filename"]) for r in rows)
+assert len(rows) == 400 and same / len(rows) > 0.5, (len(rows), same)
+' "$DATALOOP_PATH"
+}

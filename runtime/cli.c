@@ -42,7 +42,9 @@ static void print_exit_codes(FILE *out) {
       "  0  all done\n"
       "  1  an error stopped the run (adapter failed to load, I/O error, ...)\n"
       "  2  usage error (unknown option, missing argument)\n"
-      "  3  the run completed but some items failed (see failures.jsonl in the run folder)\n",
+      "  3  the run completed but some items failed (see failures.jsonl in the run folder)\n"
+      "  130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM after the current batch or epoch;\n"
+      "     predict, embed and evaluate continue with --resume\n",
       out);
 }
 

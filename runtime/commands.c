@@ -148,7 +148,8 @@ static const rt_command cmd_train = {
         "A:train(data_path, output_path, opts) runs, reporting each epoch through\n"
         "opts.on_epoch_end(epoch, n_epochs, metrics) into model.json metrics.train; then\n"
         "A:save(output_path) and the whole output folder becomes the next version, status trained.\n"
-        "If train raises, the output folder is still saved, the status becomes failed, exit 1.",
+        "If train raises, the output folder is still saved, the status becomes failed, exit 1.\n"
+        "Ctrl-C (or SIGTERM) stops at the end of the current epoch the same way, exit 130 (143).",
     .needs_adapter = true,
     .requires = requires_train,
     .groups = train_groups,

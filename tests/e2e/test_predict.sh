@@ -333,3 +333,15 @@ test_usage_errors_of_predict() {
   assert_contains "$OUT" "size=3"
   expect_exit 2 "$DLRUN" a.lua predict --dataset fm --threads 0
 }
+
+test_progress_is_a_bar_on_a_terminal() {
+  import_small 20
+  write_name_classifier a.lua
+  # script(1) runs the command on a pseudo-terminal
+  script -q -e -c "\"$DLRUN\" a.lua predict --dataset fm --filter dir=/test" tty.log >/dev/null
+  OUT=$(tr '\r' '\n' <tty.log)
+  assert_contains "$OUT" $'\033[Kpredict [##############################] 20/20'
+  assert_contains "$OUT" "items/s  took"
+  assert_contains "$OUT" "failed 0"
+  assert_not_contains "$OUT" "items/s, ETA" # the plain lines are for logs, not terminals
+}

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "feature_set.h"
 #include "model_entity.h"
+#include "result_lines.h"
 #include "run_items.h"
 #include "signals.h"
 #include "watch.h"
@@ -90,7 +91,7 @@ static int embed_batch(embed_run *e, size_t first, int count, rt_error *err) {
       ids[n] = it->id;
       names[n] = it->filename;
       for (int64_t j = 0; j < dim; j++) good[(size_t)n * (size_t)dim + (size_t)j] = rows[(size_t)i * (size_t)dim + (size_t)j];
-      if (r->session.args->watch) rt_watch_show_vector(r->session.args->watch, it, rows + (size_t)i * (size_t)dim, dim);
+      if (r->session.args->watch) rt_show_vector(it, rows + (size_t)i * (size_t)dim, dim);
       n++;
     }
     lua_pop(L, 1);

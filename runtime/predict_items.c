@@ -14,7 +14,7 @@
 #include "predict_items.h"
 #include "progress.h"
 #include "signals.h"
-#include "watch.h"
+#include "result_lines.h"
 
 /* Writes one item's annotations: merged into its document, or one JSON line. */
 static int save_item(rt_run_items *r, rt_item *it, const char *json_text, rt_fs_batch *writes, rt_error *err) {
@@ -38,8 +38,8 @@ static int save_item(rt_run_items *r, rt_item *it, const char *json_text, rt_fs_
     if (rc == 0 && slash) rc = rt_fs_mkdir_p(dir, err);
     if (rc == 0) rc = rt_fs_batch_add(writes, it->json_path, text, strlen(text), err);
     free(text);
-  } else if (rc == 0 && !r->session.args->watch) {
-    /* --out -: one compact line per item (--watch shows its own lines) */
+  } else if (rc == 0 && !r->show_lines) {
+    /* --out -: one JSON line per item */
     char *line = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     if (line) {
       fputs(line, stdout);
@@ -104,7 +104,7 @@ static int predict_batch(rt_run_items *r, size_t first, int count, rt_error *err
         rt_run_items_fail(r, it, "write", we.msg);
       else
         r->run.ok++;
-      if (r->session.args->watch) rt_watch_show_annotations(r->session.args->watch, it, lua_tostring(L, -1));
+      if (r->show_lines) rt_show_annotations(it, lua_tostring(L, -1));
     }
     lua_pop(L, 2);
   }

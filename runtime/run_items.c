@@ -74,6 +74,8 @@ static int open_run(rt_run_items *r, const rt_args *args, const char *command, r
   if (dataset && out) return usage(args, "--out is for loose items; a dataset's results go into its json/ folder");
   if (rt_args_flag(args, "resume") && !dataset && !subset && (!out || strcmp(out, "-") == 0))
     return usage(args, "--resume needs a dataset or --out DIR (a stream has nothing to resume from)");
+  /* Loose items with no --out: short lines on a terminal, JSON Lines for a pipe. */
+  r->show_lines = args->watch || (!dataset && !subset && !out && isatty(STDOUT_FILENO));
   int threads = 0;
   const char *t = rt_args_value(args, "threads");
   if (t) {

@@ -30,6 +30,7 @@ typedef struct rt_run_items {
   char *subset_filter;           /* read-only, owned: the filter of the model's subset, when that chose the items */
   rt_batches batches;
   rt_progress progress;
+  bool show_lines;               /* results as short lines for people (--watch, a terminal) */
   bool dataset_open, session_open, run_open, batches_open;
 } rt_run_items;
 

@@ -63,9 +63,4 @@ void rt_watch_keep_items(rt_watch *w, rt_item_list *items);
  * load() or the kept model state. Prints and returns an exit code likewise. */
 int rt_watch_load_model(rt_watch *w, rt_session *s);
 
-/* The commands: one line per item for the results of the run. json is the
- * item's annotations as predict_items converted them (a JSON array). */
-void rt_watch_show_annotations(rt_watch *w, const rt_item *it, const char *json);
-void rt_watch_show_vector(rt_watch *w, const rt_item *it, const float *v, int64_t dim);
-
 #endif

@@ -345,3 +345,15 @@ test_progress_is_a_bar_on_a_terminal() {
   assert_contains "$OUT" "failed 0"
   assert_not_contains "$OUT" "items/s, ETA" # the plain lines are for logs, not terminals
 }
+
+test_loose_items_on_a_terminal_print_short_lines() {
+  mkdir imgs
+  /usr/bin/python3 -c 'from PIL import Image; [Image.new("L", (8, 8)).save(f"imgs/{n:05d}.png") for n in (1, 2)]'
+  "$DLRUN" model create namer -l a -l b -l c -l d -l e -l f -l g -l h -l i -l j >/dev/null
+  write_name_classifier a.lua
+  script -q -e -c "\"$DLRUN\" a.lua predict imgs -q" tty.log >/dev/null
+  OUT=$(tr -d '\r' <tty.log)
+  assert_contains "$OUT" "/00001.png: class b 0.75"
+  assert_contains "$OUT" "/00002.png: class c 0.75"
+  assert_not_contains "$OUT" '"annotations"'
+}

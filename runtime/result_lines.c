@@ -1,14 +1,14 @@
-/* The results of a --watch run, one short line per item on stdout:
+/* Results as one short line per item, for people: --watch runs, and loose
+ * items predicted on a terminal:
  *   /cat.png: class cat 0.93
  *   /street.jpg: box car 0.88 [12,40,230,190]; box person 0.61 [300,20,350,200]
- *   /a.png: 64-d [0.120, -0.034, 0.561, 0.002, ...] norm 1.000
- * so that an edit's effect reads at a glance. */
+ *   /a.png: 64-d [0.120, -0.034, 0.561, 0.002, ...] norm 1.000 */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "watch.h"
+#include "result_lines.h"
 
 enum { SHOWN_ANNOTATIONS = 4, SHOWN_VALUES = 4 };
 
@@ -31,8 +31,7 @@ static void show_annotation(FILE *out, const json_t *a) {
   }
 }
 
-void rt_watch_show_annotations(rt_watch *w, const rt_item *it, const char *json) {
-  (void)w;
+void rt_show_annotations(const rt_item *it, const char *json) {
   json_t *list = json_loads(json, 0, NULL);
   size_t n = json_array_size(list);
   fprintf(stdout, "%s: ", it->filename);
@@ -47,8 +46,7 @@ void rt_watch_show_annotations(rt_watch *w, const rt_item *it, const char *json)
   json_decref(list);
 }
 
-void rt_watch_show_vector(rt_watch *w, const rt_item *it, const float *v, int64_t dim) {
-  (void)w;
+void rt_show_vector(const rt_item *it, const float *v, int64_t dim) {
   double norm = 0;
   for (int64_t j = 0; j < dim; j++) norm += (double)v[j] * v[j];
   fprintf(stdout, "%s: %lld-d [", it->filename, (long long)dim);

@@ -348,6 +348,7 @@ static int list_under(const char *dir, int all_entries, rt_strlist *out, rt_erro
   if (rt_fs_path(full, err, "%s", dir) < 0) return -1;
   size_t first = out->n;
   if (walk_tree(full, strlen(full) + 1, all_entries, out, err) < 0) return -1;
+  if (out->n == first) return 0; /* out->v may still be NULL: no tail to sort */
   rt_strlist tail = {out->v + first, out->n - first, 0};
   rt_strlist_sort(&tail);
   return 0;

@@ -293,9 +293,16 @@ static int extract_entry(extraction *x, struct archive *a, struct archive_entry 
  * chain of links inside the archive can still lead outside the root. */
 static int finish_links(extraction *x, rt_error *err) {
   char full[RT_PATH_MAX], real[PATH_MAX];
+  /* Every link's folders first, while the tree holds no link: a folder made
+   * after a link could be made through it (with b -> "." and x -> "b/..",
+   * the folder of "x/y" is outside the root). symlink() then never replaces
+   * a folder, so each link lands in a real folder under the root. */
+  for (size_t i = 0; i < x->n_links; i++) {
+    if (rt_fs_path(full, err, "%s/%s", x->root, x->links[i].rel) < 0 || make_parent(full, err) < 0) return -1;
+  }
   for (size_t i = 0; i < x->n_links; i++) {
     const pending_link *l = &x->links[i];
-    if (rt_fs_path(full, err, "%s/%s", x->root, l->rel) < 0 || make_parent(full, err) < 0) return -1;
+    if (rt_fs_path(full, err, "%s/%s", x->root, l->rel) < 0) return -1;
     if (symlink(l->target, full) < 0)
       return rt_fail(err, "archive %s: cannot create link '%s': %s", x->archive, l->rel, strerror(errno));
   }

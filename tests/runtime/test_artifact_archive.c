@@ -206,6 +206,11 @@ static void test_extract_refuses_links_that_escape(void **state) {
   /* Each link alone stays inside, but a/.. through b = "." leaves the root. */
   const crafted chain[] = {{"b", AE_IFLNK, ".", NULL}, {"escaped", AE_IFLNK, "b/..", NULL}};
   expect_refused(dir, chain, 2, "resolves outside");
+  /* A link created through an earlier one: x leads out, so x/evil-through
+   * would land outside; the folder x is made first instead, and x fails. */
+  const crafted through_link[] = {
+      {"b", AE_IFLNK, ".", NULL}, {"x", AE_IFLNK, "b/..", NULL}, {"x/evil-through", AE_IFLNK, ".", NULL}};
+  expect_refused(dir, through_link, 3, "cannot create link 'x'");
   const crafted dangling[] = {{"escaped", AE_IFLNK, "missing/file", NULL}};
   expect_refused(dir, dangling, 1, "does not resolve");
   const crafted hard_up[] = {{"escaped", AE_IFREG, NULL, "../evil-target"}};

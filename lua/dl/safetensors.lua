@@ -248,6 +248,7 @@ local function read_header(f, size)
   if metadata ~= nil then
     if type(metadata) ~= 'table' then return nil, '__metadata__ is not an object' end
     for k, v in pairs(metadata) do
+      if type(k) ~= 'string' then return nil, '__metadata__ is not an object' end -- a JSON list
       if type(v) ~= 'string' then return nil, format('__metadata__[%s] is not a string', json_string(k)) end
     end
   end

@@ -134,6 +134,8 @@ describe('dl.safetensors', function()
       { 'a header that is not JSON', crafted('{"a":'), 'header is not valid JSON' },
       { 'a header that is not an object', crafted('[1,2]'), 'header is not a JSON object' },
       { 'non-string metadata', crafted('{"__metadata__":{"epochs":5}}'), '__metadata__["epochs"] is not a string' },
+      -- found by fuzzing: the number key raised instead of returning the error
+      { 'metadata that is a list', crafted('{"__metadata__":[null,"x"]}'), '__metadata__ is not an object' },
       { 'too many dims', crafted('{"a":{"dtype":"U8","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,1]}}', '\0'),
         'has 9 dims' },
     }

@@ -42,6 +42,31 @@ static int gz_read_all(gzFile f, void *buf, size_t n, const char *path, rt_error
   return 0;
 }
 
+/* Reads the n-byte payload into *out (caller frees), growing the buffer as
+ * the data arrives: a short file whose header claims gigabytes fails at its
+ * end instead of reserving the claimed size first. */
+static int read_payload(gzFile f, size_t n, uint8_t **out, const char *path, rt_error *err) {
+  uint8_t *data = NULL;
+  size_t have = 0;
+  while (have < n) {
+    size_t want = have ? have * 2 : (size_t)1 << 20;
+    if (want > n) want = n;
+    uint8_t *bigger = realloc(data, want);
+    if (!bigger) {
+      free(data);
+      return rt_fail(err, "out of memory reading %s", path);
+    }
+    data = bigger;
+    if (gz_read_all(f, data + have, want - have, path, err) < 0) {
+      free(data);
+      return -1;
+    }
+    have = want;
+  }
+  *out = data;
+  return 0;
+}
+
 /* Reads an IDX file of u8 (magic 0x0801 labels, 0x0803 images). */
 static int read_idx(const char *path, int dims, idx_file *out, rt_error *err) {
   memset(out, 0, sizeof *out);
@@ -59,14 +84,9 @@ static int read_idx(const char *path, int dims, idx_file *out, rt_error *err) {
         out->cols > 4096)
       rc = rt_fail(err, "%s: implausible sizes %lld x %d x %d", path, (long long)out->count, out->rows, out->cols);
   }
-  size_t bytes = (size_t)out->count * (size_t)out->rows * (size_t)out->cols;
-  if (rc == 0 && !(out->data = malloc(bytes))) rc = rt_fail(err, "out of memory reading %s", path);
-  if (rc == 0) rc = gz_read_all(f, out->data, bytes, path, err);
+  if (rc == 0)
+    rc = read_payload(f, (size_t)out->count * (size_t)out->rows * (size_t)out->cols, &out->data, path, err);
   gzclose(f);
-  if (rc < 0) {
-    free(out->data);
-    out->data = NULL;
-  }
   return rc;
 }
 

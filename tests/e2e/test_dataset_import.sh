@@ -59,6 +59,18 @@ test_import_of_corrupt_idx_fails_cleanly_and_leaves_nothing() {
   [ -z "$(ls -A "$DATALOOP_PATH/datasets")" ] || fail "a failed import left files: $(ls -A "$DATALOOP_PATH/datasets")"
 }
 
+test_import_of_idx_claiming_more_than_it_holds_fails_cleanly() {
+  # 10,000,000 images of 4096 x 4096 in a 20-byte file: the import used to
+  # reserve the claimed 160 TB before reading (found by fuzzing).
+  mkdir src
+  printf '\x00\x00\x08\x03\x00\x98\x96\x80\x00\x00\x10\x00\x00\x00\x10\x00abcd' >src/train-images-idx3-ubyte.gz
+  printf '\x00\x00\x08\x01\x00\x00\x00\x01\x00' >src/train-labels-idx1-ubyte.gz
+  cp src/train-images-idx3-ubyte.gz src/t10k-images-idx3-ubyte.gz
+  cp src/train-labels-idx1-ubyte.gz src/t10k-labels-idx1-ubyte.gz
+  expect_exit 1 "$DLRUN" dataset import fashion-mnist fm --source src -q
+  assert_contains "$OUT" "train-images-idx3-ubyte.gz: truncated or corrupt (unexpected end of data)"
+}
+
 test_folder_import_makes_one_class_per_subfolder() {
   mkdir -p src/cat src/dog/puppies
   /usr/bin/python3 - <<'PY'

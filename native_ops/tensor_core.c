@@ -23,9 +23,13 @@ size_t dl_dtype_size(int dtype) {
 }
 
 bool dl__shape_numel(int ndim, const int64_t *shape, int64_t *numel) {
-  int64_t n = 1;
+  /* Contiguous strides multiply the sizes with 0 taken as 1, so they must
+   * fit as well: {0, 2^53, 2^53} has no elements but no strides either. */
+  int64_t n = 1, span = 1;
   for (int i = 0; i < ndim; i++) {
-    if (shape[i] < 0 || __builtin_mul_overflow(n, shape[i], &n)) return false;
+    if (shape[i] < 0 || __builtin_mul_overflow(n, shape[i], &n) ||
+        __builtin_mul_overflow(span, shape[i] > 0 ? shape[i] : 1, &span))
+      return false;
   }
   *numel = n;
   return true;

@@ -2,10 +2,11 @@
  * transpose, unsqueeze, squeeze, expand). None of them copies data. */
 #include "tensor_internal.h"
 
-/* Moves v's data pointer by elems elements; an empty storage has a NULL
- * base, where only a zero move is possible. */
+/* Moves v's data pointer by elems elements. An empty storage has a NULL
+ * base, which stays NULL: its views have no elements, yet may move (narrow
+ * along dim 1 of a 0x3 tensor), and NULL + n is undefined. */
 static void advance_data(dl_tensor *v, int64_t elems) {
-  if (elems != 0) v->ptr = (char *)v->ptr + elems * (int64_t)dl_dtype_size(v->dtype);
+  if (elems != 0 && v->ptr) v->ptr = (char *)v->ptr + elems * (int64_t)dl_dtype_size(v->dtype);
 }
 
 int dl_tensor_narrow(dl_tensor **out, const dl_tensor *t, int dim, int64_t start, int64_t len,
@@ -80,6 +81,9 @@ static int resolve_shape(const char *op, const dl_tensor *t, int ndim, const int
     out[infer] = t->numel / known;
     known *= out[infer];
   }
+  int64_t numel;
+  if (!dl__shape_numel(ndim, out, &numel)) /* a 0 size hides the others from known, not from strides */
+    return dl__fail(err, DL_E_SHAPE, "%s: the requested shape overflows", op);
   if (known != t->numel) {
     char n[DL__SHAPE_STR];
     return dl__fail(err, DL_E_SHAPE,
@@ -267,6 +271,9 @@ int dl_tensor_expand(dl_tensor **out, const dl_tensor *t, int ndim, const int64_
                       (long long)shape[i], i, dl__shape_str(s, t->ndim, t->shape));
     strides[i] = it >= 0 && have == want[i] ? t->strides[it] : 0;
   }
+  int64_t numel;
+  if (!dl__shape_numel(ndim, want, &numel))
+    return dl__fail(err, DL_E_SHAPE, "expand: shape %s overflows", dl__shape_str(s, ndim, want));
   if ((rc = dl__tensor_alias(out, t, err)) < 0) return rc;
   dl_tensor *v = *out;
   v->ndim = ndim;

@@ -18,7 +18,7 @@ local cjson = require 'cjson'
 local tensor = require 'dl.tensor'
 
 local error, type, pairs, ipairs, pcall, tostring, next = error, type, pairs, ipairs, pcall, tostring, next
-local floor, huge = math.floor, math.huge
+local floor, huge, max = math.floor, math.huge, math.max
 local format, byte, char, concat, sort = string.format, string.byte, string.char, table.concat, table.sort
 local open, rename, remove = io.open, os.rename, os.remove
 local is_tensor = tensor.is_tensor
@@ -205,11 +205,13 @@ local function parse_entry(name, info)
   local shape = info.shape
   if not is_array(shape) then return nil, what .. ' has no shape array' end
   if #shape > 8 then return nil, format('%s has %d dims; dl tensors have at most 8', what, #shape) end
-  local count = 1
+  -- span: the sizes with 0 taken as 1, as strides multiply them (a 0 size
+  -- leaves no elements, but {0, 2^53, 2^53} still has no strides)
+  local count, span = 1, 1
   for i, d in ipairs(shape) do
     if not whole(d) then return nil, format('%s: shape[%d] = %s is not a size', what, i, tostring(d)) end
-    count = count * d
-    if count > MAX_EXACT then return nil, what .. ': shape is too large' end
+    count, span = count * d, span * max(d, 1)
+    if span > MAX_EXACT then return nil, what .. ': shape is too large' end
   end
   local offsets = info.data_offsets
   if not is_array(offsets) or #offsets ~= 2 or not whole(offsets[1]) or not whole(offsets[2]) then

@@ -12,7 +12,7 @@
 
 #include "artifact_archive.h"
 #include "fsutil.h"
-#include "fuzz_util.h"
+#include "support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

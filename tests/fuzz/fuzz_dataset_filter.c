@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "dataset_filter.h"
-#include "fuzz_util.h"
+#include "support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "dataset_import.h"
-#include "fuzz_util.h"
+#include "support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

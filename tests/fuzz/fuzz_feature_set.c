@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "feature_set.h"
-#include "fuzz_util.h"
+#include "support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

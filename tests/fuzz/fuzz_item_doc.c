@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "fsutil.h"
-#include "fuzz_util.h"
+#include "support.h"
 #include "item_doc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_util.h"
+#include "support.h"
 #include "model_entity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -6,7 +6,7 @@
 Each seed is a small valid input, or a known hostile one (archives with '..'
 entries, links out, hard links), so the fuzzers start from the shapes the
 parsers see in practice. Inputs of several parts join them with SEP, as
-tests/fuzz/fuzz_util.h says."""
+tests/fuzz/support.h says."""
 import gzip
 import io
 import json

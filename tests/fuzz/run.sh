@@ -65,7 +65,7 @@ for target in tests/fuzz/fuzz_*.c; do
   bin="$BUILD/$name"
   echo "fuzz: building $name"
   # shellcheck disable=SC2086 # the dependency flags are word lists
-  "$CC" "${FLAGS[@]}" $DEPS_CFLAGS "$target" tests/fuzz/fuzz_util.c -o "$bin" \
+  "$CC" "${FLAGS[@]}" $DEPS_CFLAGS "$target" tests/fuzz/support.c -o "$bin" \
     "$LIB/libdlruntime.a" "$LIB/libdlnative.a" $DEPS_LIBS -pthread
   seed_corpus "$name"
   # Each target's scratch files live in a tmpfs when there is one: feature

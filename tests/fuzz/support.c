@@ -1,5 +1,5 @@
-/* Helpers of the runtime's fuzz targets (see fuzz_util.h). */
-#include "fuzz_util.h"
+/* Helpers of the runtime's fuzz targets (see support.h). */
+#include "support.h"
 
 #include <stdarg.h>
 #include <stdio.h>

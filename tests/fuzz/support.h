@@ -1,8 +1,8 @@
-/* fuzz_util.h — what the runtime's fuzz targets share: one input split into
+/* support.h — what the runtime's fuzz targets share: one input split into
  * several files or strings, a scratch folder per process, and checks that
  * abort (so libFuzzer reports the input) when a promise is broken. */
-#ifndef FUZZ_UTIL_H
-#define FUZZ_UTIL_H
+#ifndef FUZZ_SUPPORT_H
+#define FUZZ_SUPPORT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -160,7 +160,7 @@ def run(cmd, line, what, timeout=180, expect=0, cwd=None, extra_env=None):
 def map_lines(out, script, line):
     """Error messages point into the doc: NAME:n -> doc:line+n."""
     base = os.path.basename(script)
-    return re.sub(re.escape(base) + r":(\d+)", lambda m: f"{doc}:{line + int(m.group(1))}", out)
+    return re.sub(r"[^\s'\"]*" + re.escape(base) + r":(\d+)", lambda m: f"{doc}:{line + int(m.group(1))}", out)
 
 
 SMOKE_IMAGE = None

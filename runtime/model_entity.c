@@ -96,8 +96,9 @@ static int validate_versions(const json_t *versions, const char *source, rt_erro
   json_array_foreach(versions, i, v) {
     if (!json_is_object(v)) return rt_fail(err, "%s: versions[%zu] must be an object", source, i);
     json_int_t n = json_integer_value(json_object_get(v, "version"));
-    if (!json_is_integer(json_object_get(v, "version")) || n < 1)
-      return rt_fail(err, "%s: versions[%zu].version must be a whole number >= 1", source, i);
+    if (!json_is_integer(json_object_get(v, "version")) || n < 1 || n > RT_MODEL_VERSION_MAX)
+      return rt_fail(err, "%s: versions[%zu].version must be a whole number from 1 to %d", source, i,
+                     RT_MODEL_VERSION_MAX);
     const char *sha = json_string_value(json_object_get(v, "sha256"));
     if (!sha || !rt_sha256_is_hex(sha))
       return rt_fail(err, "%s: versions[%zu].sha256 must be 64 hex digits", source, i);
@@ -193,7 +194,7 @@ int rt_model_parse_ref(const char *ref, char *name, int *version, rt_error *err)
     char *end = NULL;
     errno = 0;
     long v = at[1] == 'v' && at[2] >= '1' && at[2] <= '9' ? strtol(at + 2, &end, 10) : 0;
-    if (v < 1 || *end != '\0' || errno || v > 1000000000)
+    if (v < 1 || *end != '\0' || errno || v > RT_MODEL_VERSION_MAX)
       return rt_fail(err, "model '%s': expected NAME or NAME@vN with N >= 1 (as in resnet@v3)", ref);
     *version = (int)v;
   }
@@ -240,6 +241,8 @@ static json_t *array_field(json_t *m, const char *key, rt_error *err) {
 
 int rt_model_add_version(json_t *m, int version, const char *sha256, long long size, rt_error *err) {
   const char *name = rt_model_name(m);
+  if (version < 1 || version > RT_MODEL_VERSION_MAX)
+    return rt_fail(err, "model '%s': version v%d is outside 1..%d", name, version, RT_MODEL_VERSION_MAX);
   if (rt_model_find_version(m, version))
     return rt_fail(err, "model '%s' already has a version v%d", name, version);
   json_t *versions = array_field(m, "versions", err), *artifacts = array_field(m, "artifacts", err);

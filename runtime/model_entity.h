@@ -26,6 +26,8 @@
 #include "rt_error.h"
 
 #define RT_MODEL_NAME_MAX 256 /* a name and its NUL */
+/* Versions count from 1 to this, so any of them fits an int. */
+#define RT_MODEL_VERSION_MAX 1000000000
 
 /* What a new model starts from: the adapter's defaults and --dataset. */
 typedef struct rt_model_defaults {

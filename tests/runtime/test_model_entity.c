@@ -99,7 +99,12 @@ static void test_invalid_entities_name_the_field(void **state) {
   expect_invalid("{\"name\": \"x\", \"labels\": \"cat\"}", "labels must be a list");
   expect_invalid("{\"name\": \"x\", \"configuration\": []}", "configuration must be an object");
   expect_invalid("{\"name\": \"x\", \"versions\": [{\"version\": 0, \"sha256\": \"00\"}]}",
-                 "versions[0].version must be a whole number >= 1");
+                 "versions[0].version must be a whole number from 1 to 1000000000");
+  /* beyond an int, the latest version read as negative (found by fuzzing) */
+  char huge[256];
+  snprintf(huge, sizeof huge,
+           "{\"name\": \"x\", \"versions\": [{\"version\": 2147483648, \"sha256\": \"%s\"}]}", SHA_A);
+  expect_invalid(huge, "versions[0].version must be a whole number from 1 to 1000000000");
   expect_invalid("{\"name\": \"x\", \"versions\": [{\"version\": 1, \"sha256\": \"abc\"}]}",
                  "versions[0].sha256 must be 64 hex digits");
   char twice[512];
@@ -154,6 +159,8 @@ static void test_versions_and_artifacts(void **state) {
   assert_int_equal(rt_model_add_version(m, 2, SHA_B, 20, &err), 0);
   assert_int_equal(rt_model_add_version(m, 2, SHA_B, 20, &err), -1);
   assert_non_null(strstr(err.msg, "already has a version v2"));
+  assert_int_equal(rt_model_add_version(m, RT_MODEL_VERSION_MAX + 1, SHA_B, 20, &err), -1);
+  assert_non_null(strstr(err.msg, "is outside 1..1000000000"));
   assert_int_equal(rt_model_latest_version(m), 2);
   const json_t *v1 = rt_model_find_version(m, 1);
   assert_string_equal(json_string_value(json_object_get(v1, "sha256")), SHA_A);

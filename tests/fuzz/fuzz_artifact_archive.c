@@ -28,7 +28,8 @@ static void expect_only(const char *dir, const char *only, const char *also) {
   while ((e = readdir(d)) != NULL) {
     const char *n = e->d_name;
     if (!strcmp(n, ".") || !strcmp(n, "..")) continue;
-    FUZZ_CHECK(!strcmp(n, only) || (also && !strcmp(n, also)), "'%s/%s' was written outside the folder", dir, n);
+    FUZZ_CHECK(!strcmp(n, only) || (also && !strcmp(n, also)), "'%s/%s' was written outside the folder", dir,
+               n);
   }
   closedir(d);
 }
@@ -46,8 +47,8 @@ static void expect_links_inside(const char *out) {
     rt_fs_path(full, NULL, "%s/%s", out, l.v[i]);
     if (lstat(full, &st) < 0 || !S_ISLNK(st.st_mode)) continue;
     FUZZ_CHECK(realpath(full, real) != NULL, "link '%s' does not resolve", l.v[i]);
-    FUZZ_CHECK(!strncmp(real, root, n) && (real[n] == '/' || real[n] == '\0'), "link '%s' resolves to %s", l.v[i],
-               real);
+    FUZZ_CHECK(!strncmp(real, root, n) && (real[n] == '/' || real[n] == '\0'), "link '%s' resolves to %s",
+               l.v[i], real);
   }
   rt_strlist_free(&l);
 }

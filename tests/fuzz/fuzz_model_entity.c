@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   int latest = rt_model_latest_version(m);
   FUZZ_CHECK(latest >= 0, "latest version %d", latest);
-  FUZZ_CHECK(latest == 0 || rt_model_find_version(m, latest) != NULL, "latest version v%d is not found", latest);
+  FUZZ_CHECK(latest == 0 || rt_model_find_version(m, latest) != NULL, "latest version v%d is not found",
+             latest);
   static const char sha[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   if (rt_model_add_version(m, latest + 1, sha, 1, &err) == 0) {
     FUZZ_CHECK(rt_model_latest_version(m) == latest + 1, "v%d was added but the latest is v%d", latest + 1,

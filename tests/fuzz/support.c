@@ -69,4 +69,6 @@ void fuzz_fail(const char *file, int line, const char *fmt, ...) {
   abort();
 }
 
-void fuzz_expect_error(const rt_error *err) { FUZZ_CHECK(err->msg[0] != '\0', "failed without an error message"); }
+void fuzz_expect_error(const rt_error *err) {
+  FUZZ_CHECK(err->msg[0] != '\0', "failed without an error message");
+}

@@ -28,7 +28,8 @@ void fuzz_remove(const char *path);
 
 /* Aborts with a message unless cond holds. */
 #define FUZZ_CHECK(cond, ...) ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, __VA_ARGS__))
-void fuzz_fail(const char *file, int line, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+void fuzz_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 3, 4)));
 /* A failed call must have said why: its error is not empty. */
 void fuzz_expect_error(const rt_error *err);
 

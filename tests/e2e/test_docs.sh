@@ -64,7 +64,8 @@ work = os.getcwd()
 check_dir = os.path.join(work, ".docs-check")
 os.makedirs(check_dir, exist_ok=True)
 env = dict(os.environ)
-env["PATH"] = os.path.dirname(dlrun) + os.pathsep + env.get("PATH", "")
+# dlrun first, then Debian's own tools (python3 with python3-numpy, as the tests need)
+env["PATH"] = os.pathsep.join([os.path.dirname(dlrun), "/usr/bin", "/bin", env.get("PATH", "")])
 env["DATALOOP_PATH"] = os.path.join(work, "dataloop")
 env["ROOT"] = root
 env["BUILD"] = build

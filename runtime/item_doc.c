@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fsutil.h"
+#include "json_text.h"
 #include "sha256.h"
 
 json_t *rt_item_doc_new(const char *id, const char *filename, const char *mimetype, long width, long height,
@@ -156,7 +157,7 @@ int rt_item_doc_replace_model(json_t *doc, const char *model_name, const char *i
 }
 
 char *rt_item_doc_dump(const json_t *doc) {
-  char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+  char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | rt_json_real_precision(doc));
   if (!text) return NULL;
   size_t n = strlen(text);
   char *out = realloc(text, n + 2);

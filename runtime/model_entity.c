@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "dataset_writer.h"
+#include "json_text.h"
 #include "paths.h"
 #include "sha256.h"
 
@@ -167,7 +168,7 @@ json_t *rt_model_parse(const char *text, size_t len, const char *source, rt_erro
 }
 
 char *rt_model_dump(const json_t *m) {
-  char *body = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+  char *body = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER | rt_json_real_precision(m));
   if (!body) return NULL;
   size_t n = strlen(body);
   char *text = malloc(n + 2);

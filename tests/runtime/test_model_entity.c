@@ -91,6 +91,29 @@ static void expect_invalid(const char *text, const char *needle) {
   assert_non_null(strstr(err.msg, "store/models/x/model.json"));
 }
 
+/* Reals keep 10 digits, but the largest doubles would round past DBL_MAX
+ * and the dump could not be read again. */
+static void test_huge_reals_read_back(void **state) {
+  const char text[] =
+      "{\"name\": \"m\", \"metrics\": {\"loss\": 1.7976931348623157e308, \"acc\": 0.91234567891}}";
+  rt_error err;
+  json_t *m = rt_model_parse(text, strlen(text), "model.json", &err);
+  assert_non_null(m);
+  char *dump = rt_model_dump(m);
+  json_t *back = rt_model_parse(dump, strlen(dump), "dump", &err);
+  if (!back) fail_msg("%s", err.msg);
+  assert_true(json_equal(m, back));
+  free(dump);
+  json_decref(back);
+  json_decref(m);
+  /* and everything else keeps 10 digits */
+  json_t *short_reals = json_pack("{s:s,s:f}", "name", "m", "acc", 0.91234567891);
+  dump = rt_model_dump(short_reals);
+  assert_non_null(strstr(dump, "\"acc\": 0.9123456789\n"));
+  free(dump);
+  json_decref(short_reals);
+}
+
 static void test_invalid_entities_name_the_field(void **state) {
   expect_invalid("{\"name\": \"x\",", "invalid JSON at line 1");
   expect_invalid("[1]", "must be a JSON object");
@@ -186,6 +209,7 @@ int main(void) {
       cmocka_unit_test(test_new_model_has_the_entity_fields_in_order),
       cmocka_unit_test(test_new_model_refuses_bad_names),
       cmocka_unit_test(test_dump_and_parse_round_trip),
+      cmocka_unit_test(test_huge_reals_read_back),
       cmocka_unit_test(test_invalid_entities_name_the_field),
       cmocka_unit_test(test_platform_entity_with_underscore_id_is_read),
       cmocka_unit_test(test_parse_ref),

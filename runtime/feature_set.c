@@ -144,7 +144,9 @@ static int load(rt_feature_set *f, bool create, rt_error *err) {
     const char *model_id = json_string_value(json_object_get(meta, "model_id"));
     if (!f->model_id[0] && model_id) snprintf(f->model_id, sizeof f->model_id, "%s", model_id);
     json_decref(meta);
-    if (f->dim < 0) return rt_fail(err, "%s: dim must not be negative", meta_path);
+    if (f->dim < 0 || f->dim > RT_FEATURES_DIM_MAX)
+      return rt_fail(err, "%s: dim %lld is outside 0..%lld", meta_path, (long long)f->dim,
+                     (long long)RT_FEATURES_DIM_MAX);
   } else if (!create) {
     return rt_fail(err, "feature set '%s' not found (no %s); run the adapter's embed command first", f->name, meta_path);
   }
@@ -223,7 +225,9 @@ static int pwrite_all(int fd, const void *buf, size_t len, off_t offset, const c
 int rt_features_put(rt_feature_set *f, int n, const char *const *ids, const char *const *filenames,
                     const float *vectors, int64_t dim, rt_error *err) {
   if (n == 0) return 0;
-  if (dim < 1) return rt_fail(err, "feature set %s: vectors need at least one dimension", f->name);
+  if (dim < 1 || dim > RT_FEATURES_DIM_MAX)
+    return rt_fail(err, "feature set %s: vectors need 1 to %lld dimensions, not %lld", f->name,
+                   (long long)RT_FEATURES_DIM_MAX, (long long)dim);
   if (f->dim && dim != f->dim)
     return rt_fail(err, "feature set %s holds %lld-dimensional vectors, not %lld", f->name, (long long)f->dim,
                    (long long)dim);

@@ -17,6 +17,10 @@
 
 #include "paths.h"
 
+/* The most dimensions a vector may have: far beyond any embedding, and
+ * small enough that row sizes and offsets never overflow. */
+#define RT_FEATURES_DIM_MAX (INT64_C(1) << 24)
+
 typedef struct rt_feature_set {
   char dir[RT_PATH_MAX]; /* read-only */
   char name[256];        /* read-only */
@@ -41,7 +45,8 @@ int rt_features_open_existing(rt_feature_set *f, const rt_paths *p, const char *
 /* The row of item id, or -1. */
 int64_t rt_features_find(const rt_feature_set *f, const char *id);
 
-/* Upserts n rows of dim floats. The first put fixes dim; later puts must match. */
+/* Upserts n rows of dim floats (1..RT_FEATURES_DIM_MAX). The first put fixes
+ * dim; later puts must match. */
 int rt_features_put(rt_feature_set *f, int n, const char *const *ids, const char *const *filenames,
                     const float *vectors, int64_t dim, rt_error *err);
 

@@ -135,6 +135,16 @@ static void test_missing_and_corrupt_sets_are_clear_errors(void **state) {
   fclose(fp);
   assert_int_equal(rt_features_open(&fs, &fx->paths, "bad", NULL, &err), -1);
   assert_non_null(strstr(err.msg, "items.jsonl:1: not a feature set row"));
+  /* a dim whose row size overflowed int64: 2^62 * 4 wrapped to a division by 0 */
+  char meta[RT_PATH_MAX];
+  rt_fs_path(meta, &err, "%s/feature_sets/bad/meta.json", fx->home);
+  assert_int_equal(tmpdir_put(meta, "{\"dim\": 4611686018427387904}"), 0);
+  assert_int_equal(tmpdir_put(items, "{\"id\": \"a\"}\n"), 0);
+  char vectors[RT_PATH_MAX];
+  rt_fs_path(vectors, &err, "%s/feature_sets/bad/vectors.f32", fx->home);
+  assert_int_equal(tmpdir_put(vectors, "abcd"), 0);
+  assert_int_equal(rt_features_open_existing(&fs, &fx->paths, "bad", &err), -1);
+  assert_non_null(strstr(err.msg, "meta.json: dim 4611686018427387904 is outside 0..16777216"));
 }
 
 int main(void) {

@@ -5,8 +5,9 @@
 
 Each seed is a small valid input, or a known hostile one (archives with '..'
 entries, links out, hard links), so the fuzzers start from the shapes the
-parsers see in practice. Inputs of several parts join them with SEP, as
-tests/fuzz/support.h says."""
+parsers see in practice; seeds named fixed_* once made a target fail, and
+stay to show that they no longer do. Inputs of several parts join them with
+SEP, as tests/fuzz/support.h says."""
 import gzip
 import io
 import json
@@ -74,6 +75,9 @@ def model_entity(out):
     put(out, "fuzz_model_entity", "minimal", b'{"name": "m"}')
     put(out, "fuzz_model_entity", "platform", json.dumps(
         {"_id": "x", "name": "m", "versions": [], "metrics": {"a": 1e-7, "b": 123456789012.5}}).encode())
+    put(out, "fuzz_model_entity", "fixed_version_past_int", json.dumps(
+        {"name": "m", "versions": [{"version": 2 ** 31, "sha256": sha}]}).encode())
+    put(out, "fuzz_model_entity", "fixed_largest_double", b'{"name": "m", "metrics": {"x": 1.7976931348623157e308}}')
 
 
 def item_doc(out):
@@ -83,6 +87,8 @@ def item_doc(out):
     put(out, "fuzz_item_doc", "other_model", join(json.dumps(DOC), json.dumps(fresh), "other"))
     bare = {"_id": "x", "filename": "/a.jpg", "metadata": {}}
     put(out, "fuzz_item_doc", "bare", join(json.dumps(bare), "[]", "m"))
+    put(out, "fuzz_item_doc", "fixed_largest_double",
+        join('{"id": "a", "annotations": [{"coordinates": [1.7976931348623157e308]}]}', "[]", "m"))
     put(out, "fuzz_item_doc", "unsorted", join(json.dumps(DOC), json.dumps(
         [{"metadata": {"z": 1, "a": {"y": [1, {"b": 2, "a": 1}]}, "user": {"model": {"name": "m"}}},
           "description": "d", "label": "x", "id": "ignored", "type": "point"}]), "m"))
@@ -125,6 +131,7 @@ def artifact_archive(out):
         "hard_out.tar": tar_bytes([("h1", "hard", "../evil"), ("h2", "hard", "/etc/passwd"), ("h3", "hard", "")]),
         "special.tar": tar_bytes([("dev/null", "chr", None), ("pipe", "fifo", None)]),
         "through.tar": tar_bytes([("d", "sym", "inner"), ("inner/x", "file", "x"), ("d/y", "file", "y")]),
+        "fixed_link_through_link.tar": tar_bytes([("b", "sym", "."), ("x", "sym", "b/.."), ("x/evil", "sym", ".")]),
     }
     zbuf = io.BytesIO()
     with zipfile.ZipFile(zbuf, "w") as z:
@@ -151,6 +158,7 @@ def feature_set(out):
     put(out, "fuzz_feature_set", "killed_mid_put", join(meta(2, 3), items(4) + '{"id": "cut', vecs(5, 2)[:-3]))
     put(out, "fuzz_feature_set", "empty", join(meta(0, 0), "", ""))
     put(out, "fuzz_feature_set", "duplicates", join(meta(1, 2), items(2) + items(2), vecs(4, 1)))
+    put(out, "fuzz_feature_set", "fixed_huge_dim", join(meta(2 ** 62, 1), items(1), vecs(1, 1)))
 
 
 def idx(dims, count, rows=2, cols=2):
@@ -165,6 +173,8 @@ def fashion_mnist(out):
     put(out, "fuzz_fashion_mnist", "plain", join(*plain))
     put(out, "fuzz_fashion_mnist", "gzip", join(*(gzip.compress(p, mtime=0) for p in plain)))
     put(out, "fuzz_fashion_mnist", "bad_label", join(idx(3, 2), idx(1, 2)[:-1] + b"\x0b", idx(3, 2), idx(1, 2)))
+    claims_160tb = struct.pack(">IIII", 0x803, 10000000, 4096, 4096) + b"abcd"
+    put(out, "fuzz_fashion_mnist", "fixed_huge_claim", join(claims_160tb, idx(1, 1), claims_160tb, idx(1, 1)))
 
 
 def main():

@@ -9,9 +9,9 @@
 # finds a crash, a leak or a timeout; the input that triggered it is left in
 # BUILD_DIR as crash-*, leak-* or timeout-* (safetensors-crash-* for Lua).
 #
-# Corpora start from tests/data (images), from tests/fuzz/make_seeds.py (the
-# runtime's inputs) and from tests/fuzz/regressions/TARGET/ (inputs that once
-# failed), and grow in BUILD_DIR/corpus_TARGET from one run to the next.
+# Corpora start from tests/data (images) and tests/fuzz/make_seeds.py (the
+# runtime's inputs, with those that once failed), and grow in
+# BUILD_DIR/corpus_TARGET from one run to the next.
 set -euo pipefail
 BUILD=${1:?usage: tests/fuzz/run.sh BUILD_DIR SECONDS [TARGET...]}
 SECONDS_EACH=${2:-60}
@@ -56,7 +56,6 @@ seed_corpus() {
     fuzz_image_png) cp tests/data/images/*.png tests/data/bad/*.png "$corpus"/ ;;
     *) cp "$BUILD/seeds/$name"/* "$corpus"/ ;;
   esac
-  if [ -d "tests/fuzz/regressions/$name" ]; then cp "tests/fuzz/regressions/$name"/* "$corpus"/; fi
 }
 
 for target in tests/fuzz/fuzz_*.c; do

@@ -527,3 +527,48 @@ if bad:
     sys.exit(1)
 PY
 }
+
+# docs/api.md names every public function of the dl package, so a new one
+# cannot go undocumented. Internal modules (dl.host, dl.host_train, dl.watch,
+# dl.native, dl.scaffold) are the runtime's, not the adapters'.
+test_api_md_names_every_public_function() {
+  /usr/bin/python3 - "$ROOT" <<'PY'
+import os, re, sys
+root = sys.argv[1]
+api = open(os.path.join(root, "docs/api.md"), encoding="utf-8").read()
+
+def src(name):
+    return open(os.path.join(root, "lua/dl", name), encoding="utf-8").read()
+
+def names(text, pattern):
+    return sorted(set(re.findall(pattern, text, re.M)))
+
+# (file, pattern of the public names, the forms the reference may use)
+rules = [
+    ("tensor.lua", r"^function M\.(\w+)", ["tensor.{}"]),
+    ("tensor.lua", r"^function methods\.(\w+)|^methods\.(\w+) =", [":{}("]),
+    ("image.lua", r"^function M\.(\w+)", ["image.{}(", ":{}("]),
+    ("batch.lua", r"^function M\.(\w+)", ["batch.{}("]),
+    ("batch.lua", r"^function Pipeline:(\w+)", ["pipe:{}("]),
+    ("nn/init.lua", r"^  (\w+) = \w+\.\w+,", ["nn.{}"]),
+    ("nn/module.lua", r"^function Module:(\w+)", [":{}("]),
+    ("nn/module.lua", r"^function M\.(\w+)", ["nn.Module.{}("]),
+    ("optim.lua", r"^function M\.(\w+)", ["optim.{}"]),
+    ("optim.lua", r"^function \w+:(\w+)|^\w+\.(zero_grad) =", ["opt:{}("]),
+    ("safetensors.lua", r"^function M\.(\w+)", ["safetensors.{}("]),
+    ("data.lua", r"^function M\.(\w+)|^M\.([A-Z_]+) =", ["data.{}"]),
+    ("data.lua", r"^function Loader:(\w+)", ["loader:{}("]),
+    ("testing.lua", r"^function M\.(\w+)", ["testing.{}"]),
+    ("log.lua", r"^function M\.(\w+)", ["dl.log').{}("]),
+]
+missing = []
+for file, pattern, forms in rules:
+    for found in names(src(file), pattern):
+        name = found if isinstance(found, str) else next(n for n in found if n)
+        if not any(f.format(name) in api for f in forms):
+            missing.append(f"lua/dl/{file}: {name} (expected {' or '.join(f.format(name) for f in forms)})")
+if missing:
+    print("docs/api.md does not mention:\n  " + "\n  ".join(missing))
+    sys.exit(1)
+PY
+}

@@ -17,7 +17,8 @@
 #            on PATH and DATALOOP_PATH=$PWD/dataloop.
 #   ```text  output or plain text: not run.
 #   ```json  an example document: it must parse.
-#   ```python  dtlpy code, for comparison: compiled (syntax), not run.
+#   ```python  dtlpy code, for comparison: compiled (syntax, after removing
+#            the indentation of a method), not run.
 #   Any other fence, or one without a language, is an error.
 #
 # A comment on the line before a fence refines it:
@@ -56,7 +57,7 @@ DOCS_BUILD=$(cd "$(dirname "$DLRUN")/.." && pwd)
 # run_doc FILE: runs every sample of FILE (relative to the source tree).
 run_doc() {
   DOC="$1" DOCS_ROOT="$ROOT" DOCS_BUILD="$DOCS_BUILD" /usr/bin/python3 - <<'PY'
-import glob, json, os, re, shlex, signal, subprocess, sys, time
+import glob, json, os, re, shlex, signal, subprocess, sys, textwrap, time
 
 root, build, doc = os.environ["DOCS_ROOT"], os.environ["DOCS_BUILD"], os.environ["DOC"]
 dlrun = os.environ["DLRUN"]
@@ -459,7 +460,7 @@ def main():
             json_block(b)
         elif lang == "python":
             try:
-                compile(b["text"], f"{doc}:{line}", "exec")
+                compile(textwrap.dedent(b["text"]), f"{doc}:{line}", "exec")
             except SyntaxError as e:
                 fail(line + (e.lineno or 0), f"python sample does not compile: {e.msg}")
             counts["checked"] += 1
@@ -493,7 +494,7 @@ test_cli_md_matches_the_help_texts() {
     fail "docs/cli.md is out of date: run scripts/gen-cli-doc.sh"
 }
 
-pending_links_between_docs_resolve() {
+test_links_between_docs_resolve() {
   /usr/bin/python3 - "$ROOT" <<'PY'
 import os, re, sys
 root = sys.argv[1]

@@ -40,8 +40,9 @@
 #   <!-- sample: exit=N -->        sh: the block must exit N.
 #   <!-- sample: output -->        text: each line (except "...") must appear,
 #                                  in order, in the output of the sh block
-#                                  before it; digits and spacing may differ,
-#                                  and "..." in a line stands for any text.
+#                                  before it; numbers, hex ids and spacing may
+#                                  differ, and "..." in a line stands for any
+#                                  text.
 #   <!-- sample: same-keys=PATH --> json: has the keys of the real file PATH
 #                                  (in the doc's folder), object by object; an
 #                                  object with a "..." key may leave keys out.
@@ -349,6 +350,8 @@ def watch_block(b):
 
 
 def normalize(s):
+    # ids and hashes (runs of 8 or more hex digits) and numbers may differ from run to run
+    s = re.sub(r"(?<![0-9A-Za-z])[0-9a-f]{8,}(?![0-9A-Za-z])", "#", s)
     return " ".join(re.sub(r"\d+", "0", s).split())
 
 

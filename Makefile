@@ -130,6 +130,6 @@ $(BUILD)/tests/native_ops/%: tests/native_ops/%.c $(BUILD)/libdlnative.a
 $(BUILD)/tests/runtime/%: tests/runtime/%.c $(RUNTIME_LIB_OBJ) $(GEN_OBJ) $(BUILD)/libdlnative.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Itests $< -o $@ $(LDFLAGS_ALL) -rdynamic $(RUNTIME_LIB_OBJ) $(GEN_OBJ) \
-	  -Wl,--whole-archive $(BUILD)/libdlnative.a -Wl,--no-whole-archive $(DEPS_LIBS) -lcmocka
+	  -Wl,--whole-archive $(BUILD)/libdlnative.a -Wl,--no-whole-archive $(DEPS_LIBS) $(LAZY_LIBS) -lcmocka
 
 -include $(wildcard $(BUILD)/native_ops/*.d $(BUILD)/runtime/*.d)

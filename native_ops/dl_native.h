@@ -496,8 +496,8 @@ int64_t dl_pipeline_count(const dl_pipeline *p);
  * Backward functions overwrite grad_x and ADD into grad_weight/grad_bias, as
  * PyTorch accumulates .grad. grad_x may be NULL when the input needs no
  * gradient, and grad_bias may be NULL when the layer has no bias. Kernels
- * are thread-safe; GEMMs run on OpenBLAS's threads and the rest of a large
- * op on a pool of nn worker threads kept for the life of the process. */
+ * are thread-safe; a large op (its GEMMs included) runs on a pool of worker
+ * threads kept for the life of the process. */
 
 /* y[N,O] = x[N,I] @ weight[O,I]^T + bias[O]; bias may be NULL. */
 int dl_nn_linear_forward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *bias, dl_tensor *y,

@@ -34,4 +34,16 @@ void dl__tensor_update_numel(dl_tensor *t);
 /* Checked product of dims; false on overflow or a negative dim. */
 bool dl__shape_numel(int ndim, const int64_t *shape, int64_t *numel);
 
+/* Loads OpenBLAS on first use (blas.c); DL_OK once it is there. Kernels
+ * that call dl__sgemm in a loop check this first, so that no loop stops
+ * half-way. */
+int dl__blas_load(dl_error *err);
+
+/* C[m,n] = alpha op(A) op(B) + beta C, all row-major, op(X) = X or X^T; the
+ * BLAS sgemm, run on the nn worker threads when large and in a plain loop
+ * when tiny (blas.c). Sizes and leading dimensions must fit an int. Fails
+ * only when OpenBLAS cannot be loaded. */
+int dl__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+              int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc, dl_error *err);
+
 #endif

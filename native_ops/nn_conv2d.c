@@ -2,14 +2,13 @@
  *
  * A chunk of nc samples unfolds into col[K, nc*P] (K = C*KH*KW input taps,
  * P = OH*OW output pixels), so the weight product is one large GEMM that
- * OpenBLAS spreads over its threads, instead of one small GEMM per sample.
+ * dl__sgemm spreads over the cores, instead of one small GEMM per sample.
  * Chunks keep the work buffers near CHUNK_FLOATS. A caller that trains can
  * keep col from forward and hand it to backward, which then skips unfolding
  * the input again and reuses col's memory for the input gradient's columns
  * (the whole batch is one chunk then). */
 #include "nn_internal.h"
 
-#include <cblas.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +233,7 @@ int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_t
   if ((rc = dl__nn_expect_shape(y, "y", DL_F32, 4, want, err)) < 0) return rc;
   if (col && (rc = check_col(col, &g, err)) < 0) return rc;
   if (g.n == 0 || g.p == 0) return DL_OK;
+  if ((rc = dl__blas_load(err)) < 0) return rc;
 
   /* With the caller's col the whole batch is one chunk: col must hold it all for backward. */
   const int64_t nc_max = col ? g.n : chunk_samples(&g);
@@ -254,8 +254,7 @@ int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_t
                      .y = (float *)y->ptr + n0 * g.o * g.p,
                      .bias = bias ? bias->ptr : NULL};
     dl__nn_parallel_for(nc, min_samples(g.k * g.p), im2col_samples, &job);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g.o, (int)cols, (int)g.k, 1.0f, weight->ptr,
-                (int)g.k, unfolded, (int)cols, 0.0f, out, (int)cols);
+    dl__sgemm(false, false, g.o, cols, g.k, 1.0f, weight->ptr, g.k, unfolded, cols, 0.0f, out, cols, err);
     dl__nn_parallel_for(nc, min_samples(g.o * g.p), scatter_output, &job);
   }
   if (!col) free(unfolded);
@@ -278,6 +277,7 @@ int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
   if (col && (rc = check_col(col, &g, err)) < 0) return rc;
   if (grad_x && grad_x->numel > 0) memset(grad_x->ptr, 0, (size_t)grad_x->numel * sizeof(float));
   if (g.n == 0 || g.p == 0) return DL_OK;
+  if ((rc = dl__blas_load(err)) < 0) return rc;
 
   /* One buffer (the caller's col, or our own) holds the unfolded input until
    * the weight gradient is done, then the input gradient's columns. */
@@ -304,11 +304,9 @@ int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
     if (pgb)
       for (int64_t o = 0; o < g.o; o++) pgb[o] += sum_floats(dy + o * cols, cols);
     if (!col) dl__nn_parallel_for(nc, min_samples(g.k * g.p), im2col_samples, &job);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g.o, (int)g.k, (int)cols, 1.0f, dy, (int)cols,
-                work, (int)cols, 1.0f, grad_weight->ptr, (int)g.k);
+    dl__sgemm(false, true, g.o, g.k, cols, 1.0f, dy, cols, work, cols, 1.0f, grad_weight->ptr, g.k, err);
     if (grad_x) {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.k, (int)cols, (int)g.o, 1.0f, weight->ptr,
-                  (int)g.k, dy, (int)cols, 0.0f, work, (int)cols);
+      dl__sgemm(true, false, g.k, cols, g.o, 1.0f, weight->ptr, g.k, dy, cols, 0.0f, work, cols, err);
       dl__nn_parallel_for(nc, min_samples(g.k * g.p), col2im_samples, &job);
     }
   }

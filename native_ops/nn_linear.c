@@ -1,9 +1,7 @@
-/* Linear layer: y = x @ W^T + b, and its gradients, on OpenBLAS sgemm.
- * OpenBLAS's own threads pay off even at batch 64 (measured: about 1.7x on
- * two cores for 64x784x256), so the kernels simply call sgemm. */
+/* Linear layer: y = x @ W^T + b, and its gradients, on sgemm (blas.c, which
+ * spreads the larger products over the cores). */
 #include "nn_internal.h"
 
-#include <cblas.h>
 #include <string.h>
 
 /* Checks x[N,I], weight[O,I], and bias[O] when present. */
@@ -32,6 +30,7 @@ int dl_nn_linear_forward(const dl_tensor *x, const dl_tensor *weight, const dl_t
   int64_t want[2] = {n, out};
   rc = dl__nn_expect_shape(y, "y", DL_F32, 2, want, err);
   if (rc < 0) return rc;
+  if ((rc = dl__blas_load(err)) < 0) return rc;
   float *py = y->ptr;
   if (bias) {
     for (int64_t i = 0; i < n; i++) memcpy(py + i * out, bias->ptr, (size_t)out * sizeof(float));
@@ -39,8 +38,7 @@ int dl_nn_linear_forward(const dl_tensor *x, const dl_tensor *weight, const dl_t
     memset(py, 0, (size_t)y->numel * sizeof(float));
   }
   if (n > 0 && out > 0 && in > 0)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)out, (int)in, 1.0f, x->ptr, (int)in,
-                weight->ptr, (int)in, 1.0f, py, (int)out);
+    return dl__sgemm(false, true, n, out, in, 1.0f, x->ptr, in, weight->ptr, in, 1.0f, py, out, err);
   return DL_OK;
 }
 
@@ -57,17 +55,16 @@ int dl_nn_linear_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
   int64_t b_shape[1] = {out};
   if (grad_bias && (rc = dl__nn_expect_shape(grad_bias, "grad_bias", DL_F32, 1, b_shape, err)) < 0) return rc;
 
+  if ((rc = dl__blas_load(err)) < 0) return rc;
   const float *gy = grad_y->ptr;
   if (grad_x && grad_x->numel > 0) {
     if (out > 0)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)in, (int)out, 1.0f, gy, (int)out,
-                  weight->ptr, (int)in, 0.0f, grad_x->ptr, (int)in);
+      dl__sgemm(false, false, n, in, out, 1.0f, gy, out, weight->ptr, in, 0.0f, grad_x->ptr, in, err);
     else
       memset(grad_x->ptr, 0, (size_t)grad_x->numel * sizeof(float));
   }
   if (n > 0 && out > 0 && in > 0)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)n, 1.0f, gy, (int)out,
-                x->ptr, (int)in, 1.0f, grad_weight->ptr, (int)in);
+    dl__sgemm(true, false, out, in, n, 1.0f, gy, out, x->ptr, in, 1.0f, grad_weight->ptr, in, err);
   if (grad_bias) {
     float *gb = grad_bias->ptr;
     for (int64_t i = 0; i < n; i++)

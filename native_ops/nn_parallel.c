@@ -1,11 +1,11 @@
-/* A parallel loop for the memory-bound parts of the nn kernels (im2col,
- * pooling, ReLU, optimizer steps). OpenBLAS already spreads the GEMMs over
- * the cores; without this, everything between two GEMMs ran on one core and
- * took as long as the GEMMs themselves in a small CNN.
+/* The process's one pool of compute threads: a parallel loop for the nn
+ * kernels (im2col, pooling, ReLU, optimizer steps) and for the blocks of a
+ * large sgemm (blas.c, which says why OpenBLAS runs single-threaded).
  *
  * The worker threads start on first use and stay for the life of the
- * process, waiting on a condition variable (as OpenBLAS keeps its own):
- * starting threads for every call cost 40 us, as much as a small op. One
+ * process, waiting on a condition variable: starting threads for every call
+ * cost 40 us, as much as a small op, and sleeping (where OpenBLAS's threads
+ * spin) leaves the cores to the batching pipeline between loops. One
  * loop runs at a time; a caller that finds the pool busy, or a forked child
  * (which has no workers), runs its loop on its own thread. */
 #include "nn_internal.h"

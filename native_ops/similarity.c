@@ -1,7 +1,6 @@
 /* Cosine top-k through blocked sgemm: scores for a block of queries against
  * a block of base rows come from one sgemm, then each query keeps its best k
  * in a small sorted list. Blocks bound the scratch memory whatever n is. */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -42,6 +41,8 @@ int dl_similarity_topk(const float *queries, int64_t nq, const float *base, int6
   if (d > INT32_MAX || n > INT32_MAX) return dl__fail(err, DL_E_TOO_LARGE, "similarity: too many rows or dims");
   for (int64_t i = 0; i < nq * k; i++) idx[i] = -1, scores[i] = NAN;
   if (nq == 0 || n == 0) return DL_OK;
+  int rc = dl__blas_load(err);
+  if (rc < 0) return rc;
   float *block = malloc(sizeof(float) * QUERY_BLOCK * BASE_BLOCK);
   if (!block) return dl__fail(err, DL_E_NOMEM, "similarity: out of memory");
   for (int64_t q0 = 0; q0 < nq; q0 += QUERY_BLOCK) {
@@ -49,8 +50,7 @@ int dl_similarity_topk(const float *queries, int64_t nq, const float *base, int6
     for (int64_t b0 = 0; b0 < n; b0 += BASE_BLOCK) {
       int64_t bn = n - b0 < BASE_BLOCK ? n - b0 : BASE_BLOCK;
       /* block[qn x bn] = queries[q0..] . base[b0..]^T */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)bn, (int)d, 1.0f, queries + q0 * d, (int)d,
-                  base + b0 * d, (int)d, 0.0f, block, (int)bn);
+      dl__sgemm(false, true, qn, bn, d, 1.0f, queries + q0 * d, d, base + b0 * d, d, 0.0f, block, bn, err);
       for (int64_t q = 0; q < qn; q++) {
         int64_t self = self_offset >= 0 ? self_offset + q0 + q : -1;
         float *top_s = scores + (q0 + q) * k;

@@ -1,22 +1,22 @@
-/* Matrix products of f32 tensors through BLAS sgemm. */
+/* Matrix products of f32 tensors through BLAS sgemm (blas.c). */
 #include "tensor_internal.h"
 
-#include <cblas.h>
 #include <limits.h>
 
 /* How sgemm can read a rows x cols matrix whose elements sit row_stride and
- * col_stride apart: row-major (NoTrans, ld = row stride) or column-major
- * (Trans, ld = col stride). False when neither fits, e.g. a stepped view. */
-static bool blas_layout(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride,
-                        CBLAS_TRANSPOSE *trans, int64_t *ld) {
+ * col_stride apart: row-major (not transposed, ld = row stride) or
+ * column-major (transposed, ld = col stride). False when neither fits, e.g.
+ * a stepped view. */
+static bool blas_layout(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride, bool *trans,
+                        int64_t *ld) {
   int64_t min_row_ld = cols > 1 ? cols : 1, min_col_ld = rows > 1 ? rows : 1;
   if (cols == 1 || col_stride == 1) {
-    *trans = CblasNoTrans;
+    *trans = false;
     *ld = rows == 1 ? min_row_ld : row_stride;
     if (*ld >= min_row_ld && *ld <= INT_MAX) return true;
   }
   if (rows == 1 || row_stride == 1) {
-    *trans = CblasTrans;
+    *trans = true;
     *ld = cols == 1 ? min_col_ld : col_stride;
     if (*ld >= min_col_ld && *ld <= INT_MAX) return true;
   }
@@ -29,7 +29,7 @@ typedef struct operand {
   const dl_tensor *t;
   dl_tensor *copy; /* a contiguous copy when t's layout does not suit sgemm */
   int64_t rows, cols, batch_stride, ld;
-  CBLAS_TRANSPOSE trans;
+  bool trans;
 } operand;
 
 static int prepare(operand *o, const dl_tensor *t, dl_error *err) {
@@ -80,15 +80,14 @@ int dl_tensor_matmul(dl_tensor **out, const dl_tensor *a, const dl_tensor *b, dl
     goto fail;
   }
   float *c = (*out)->ptr;
-  for (int64_t i = 0; i < batches; i++) {
+  for (int64_t i = 0; rc == 0 && i < batches; i++) {
     const float *pa = (const float *)oa.t->ptr + i * oa.batch_stride;
     const float *pb = (const float *)ob.t->ptr + i * ob.batch_stride;
-    cblas_sgemm(CblasRowMajor, oa.trans, ob.trans, (int)m, (int)n, (int)k, 1.0f, pa, (int)oa.ld, pb,
-                (int)ob.ld, 0.0f, c + i * m * n, (int)n);
+    rc = dl__sgemm(oa.trans, ob.trans, m, n, k, 1.0f, pa, oa.ld, pb, ob.ld, 0.0f, c + i * m * n, n, err);
   }
   dl_tensor_release(oa.copy);
   dl_tensor_release(ob.copy);
-  return DL_OK;
+  if (rc == 0) return DL_OK;
 fail:
   dl_tensor_release(*out);
   *out = NULL;

@@ -1,4 +1,5 @@
-/* Packing and safe extraction of artifact archives with libarchive. */
+/* Packing and safe extraction of artifact archives with libarchive, which
+ * is loaded on first use (lib_archive.h). */
 #include "artifact_archive.h"
 
 #include <errno.h>
@@ -9,10 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "fsutil.h"
+#include "lib_archive.h"
 
 /* True if target, read relative to the folder holding the entry rel (both
  * relative to the root), climbs above the root. */
@@ -52,27 +51,27 @@ static int pack_one(struct archive *a, const char *dir, const char *rel, rt_erro
     return rt_fail(err, "cannot pack %s: only files, folders and links can be saved", full);
   }
 
-  struct archive_entry *e = archive_entry_new();
+  struct archive_entry *e = rt_libarchive.entry_new();
   if (!e) return rt_fail(err, "cannot pack %s: out of memory", full);
-  archive_entry_set_pathname(e, rel);
-  archive_entry_set_perm(e, st.st_mode & 0777);
-  archive_entry_set_mtime(e, 0, 0);
-  archive_entry_set_uid(e, 0);
-  archive_entry_set_gid(e, 0);
+  rt_libarchive.entry_set_pathname(e, rel);
+  rt_libarchive.entry_set_perm(e, st.st_mode & 0777);
+  rt_libarchive.entry_set_mtime(e, 0, 0);
+  rt_libarchive.entry_set_uid(e, 0);
+  rt_libarchive.entry_set_gid(e, 0);
   int fd = -1, rc = 0;
   if (S_ISDIR(st.st_mode)) {
-    archive_entry_set_filetype(e, AE_IFDIR);
+    rt_libarchive.entry_set_filetype(e, AE_IFDIR);
   } else if (S_ISLNK(st.st_mode)) {
-    archive_entry_set_filetype(e, AE_IFLNK);
-    archive_entry_set_symlink(e, target);
+    rt_libarchive.entry_set_filetype(e, AE_IFLNK);
+    rt_libarchive.entry_set_symlink(e, target);
   } else {
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_size(e, st.st_size);
+    rt_libarchive.entry_set_filetype(e, AE_IFREG);
+    rt_libarchive.entry_set_size(e, st.st_size);
     fd = open(full, O_RDONLY | O_CLOEXEC);
     if (fd < 0) rc = rt_fail(err, "cannot open %s: %s", full, strerror(errno));
   }
-  if (rc == 0 && archive_write_header(a, e) != ARCHIVE_OK)
-    rc = rt_fail(err, "cannot pack %s: %s", full, archive_error_string(a));
+  if (rc == 0 && rt_libarchive.write_header(a, e) != ARCHIVE_OK)
+    rc = rt_fail(err, "cannot pack %s: %s", full, rt_libarchive.error_string(a));
   if (rc == 0 && fd >= 0) {
     char buf[1 << 16];
     off_t total = 0;
@@ -84,8 +83,8 @@ static int pack_one(struct archive *a, const char *dir, const char *rel, rt_erro
         break;
       }
       if (r == 0) break;
-      if (archive_write_data(a, buf, (size_t)r) != r) {
-        rc = rt_fail(err, "cannot pack %s: %s", full, archive_error_string(a));
+      if (rt_libarchive.write_data(a, buf, (size_t)r) != r) {
+        rc = rt_fail(err, "cannot pack %s: %s", full, rt_libarchive.error_string(a));
         break;
       }
       total += r;
@@ -94,11 +93,12 @@ static int pack_one(struct archive *a, const char *dir, const char *rel, rt_erro
       rc = rt_fail(err, "cannot pack %s: it changed size while being saved", full);
   }
   if (fd >= 0) close(fd);
-  archive_entry_free(e);
+  rt_libarchive.entry_free(e);
   return rc;
 }
 
 int rt_archive_pack(const char *dir, const char *out_path, rt_error *err) {
+  if (rt_libarchive_load(err) < 0) return -1;
   rt_strlist entries = {0};
   if (rt_fs_list_tree(dir, &entries, err) < 0) {
     rt_strlist_free(&entries);
@@ -110,18 +110,18 @@ int rt_archive_pack(const char *dir, const char *out_path, rt_error *err) {
     rt_strlist_free(&entries);
     return -1;
   }
-  struct archive *a = archive_write_new();
+  struct archive *a = rt_libarchive.write_new();
   int rc = 0;
-  if (!a || archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-      archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-      archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
-      archive_write_open_fd(a, fd) != ARCHIVE_OK)
+  if (!a || rt_libarchive.write_add_filter_gzip(a) != ARCHIVE_OK ||
+      rt_libarchive.write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+      rt_libarchive.write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
+      rt_libarchive.write_open_fd(a, fd) != ARCHIVE_OK)
     rc = rt_fail(err, "cannot start the archive %s: %s", out_path,
-                 a ? archive_error_string(a) : "out of memory");
+                 a ? rt_libarchive.error_string(a) : "out of memory");
   for (size_t i = 0; rc == 0 && i < entries.n; i++) rc = pack_one(a, dir, entries.v[i], err);
-  if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
-    rc = rt_fail(err, "cannot finish the archive %s: %s", out_path, archive_error_string(a));
-  archive_write_free(a);
+  if (rc == 0 && rt_libarchive.write_close(a) != ARCHIVE_OK)
+    rc = rt_fail(err, "cannot finish the archive %s: %s", out_path, rt_libarchive.error_string(a));
+  rt_libarchive.write_free(a);
   rt_strlist_free(&entries);
   if (rc < 0) {
     close(fd);
@@ -173,7 +173,7 @@ static int write_entry_data(struct archive *a, struct archive_entry *e, const ch
                             const char *full, rt_error *err) {
   if (unlink(full) < 0 && errno != ENOENT)
     return rt_fail(err, "archive %s: cannot replace entry '%s': %s", archive, rel, strerror(errno));
-  mode_t perm = (archive_entry_perm(e) & 0777) | 0600;
+  mode_t perm = (rt_libarchive.entry_perm(e) & 0777) | 0600;
   int fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, perm);
   if (fd < 0) return rt_fail(err, "archive %s: cannot create entry '%s': %s", archive, rel, strerror(errno));
   int rc = 0;
@@ -181,10 +181,10 @@ static int write_entry_data(struct archive *a, struct archive_entry *e, const ch
     const void *buf;
     size_t size;
     la_int64_t offset;
-    int r = archive_read_data_block(a, &buf, &size, &offset);
+    int r = rt_libarchive.read_data_block(a, &buf, &size, &offset);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK) {
-      rc = rt_fail(err, "archive %s is damaged at entry '%s': %s", archive, rel, archive_error_string(a));
+      rc = rt_fail(err, "archive %s is damaged at entry '%s': %s", archive, rel, rt_libarchive.error_string(a));
       break;
     }
     const char *p = buf;
@@ -200,7 +200,7 @@ static int write_entry_data(struct archive *a, struct archive_entry *e, const ch
     if (rc < 0) break;
   }
   /* A sparse file may end in a hole that no data block covered. */
-  if (rc == 0 && archive_entry_size_is_set(e) && ftruncate(fd, (off_t)archive_entry_size(e)) < 0)
+  if (rc == 0 && rt_libarchive.entry_size_is_set(e) && ftruncate(fd, (off_t)rt_libarchive.entry_size(e)) < 0)
     rc = rt_fail(err, "cannot write %s: %s", full, strerror(errno));
   if (close(fd) < 0 && rc == 0) rc = rt_fail(err, "cannot write %s: %s", full, strerror(errno));
   return rc;
@@ -240,12 +240,12 @@ static int defer_link(extraction *x, const char *rel, const char *target, rt_err
 /* Creates one entry (other than a symbolic link) under the root. */
 static int extract_entry(extraction *x, struct archive *a, struct archive_entry *e, rt_error *err) {
   char rel[RT_PATH_MAX], full[RT_PATH_MAX];
-  const char *name = archive_entry_pathname(e);
+  const char *name = rt_libarchive.entry_pathname(e);
   if (clean_name(x->archive, name, rel, err) < 0) return -1;
   if (!rel[0]) return 0; /* the root folder itself */
   if (rt_fs_path(full, err, "%s/%s", x->root, rel) < 0) return -1;
 
-  const char *hardlink = archive_entry_hardlink(e);
+  const char *hardlink = rt_libarchive.entry_hardlink(e);
   if (hardlink) {
     char target_rel[RT_PATH_MAX], target[RT_PATH_MAX];
     if (clean_name(x->archive, hardlink, target_rel, err) < 0) return -1;
@@ -260,18 +260,18 @@ static int extract_entry(extraction *x, struct archive *a, struct archive_entry 
                      x->archive, name, hardlink, strerror(errno));
     return 0;
   }
-  switch (archive_entry_filetype(e)) {
+  switch (rt_libarchive.entry_filetype(e)) {
     case AE_IFDIR:
       if (rt_fs_mkdir_p(full, err) < 0) return -1;
       /* Keep the folder writable by us whatever the archive says. */
-      if (chmod(full, (archive_entry_perm(e) & 0777) | 0700) < 0)
+      if (chmod(full, (rt_libarchive.entry_perm(e) & 0777) | 0700) < 0)
         return rt_fail(err, "cannot set the mode of %s: %s", full, strerror(errno));
       return 0;
     case AE_IFREG:
       if (make_parent(full, err) < 0) return -1;
       return write_entry_data(a, e, x->archive, name, full, err);
     case AE_IFLNK: {
-      const char *target = archive_entry_symlink(e);
+      const char *target = rt_libarchive.entry_symlink(e);
       if (!target || !target[0]) return rt_fail(err, "archive %s: link '%s' has no target", x->archive, name);
       if (target[0] == '/')
         return rt_fail(err, "archive %s: link '%s' points to the absolute path '%s'", x->archive, name,
@@ -321,27 +321,28 @@ static int finish_links(extraction *x, rt_error *err) {
 }
 
 int rt_archive_extract_into(const char *path, const char *dir, rt_error *err) {
+  if (rt_libarchive_load(err) < 0) return -1;
   extraction x = {.archive = path};
   if (!realpath(dir, x.root)) return rt_fail(err, "cannot extract into %s: %s", dir, strerror(errno));
-  struct archive *a = archive_read_new();
+  struct archive *a = rt_libarchive.read_new();
   if (!a) return rt_fail(err, "cannot read archive %s: out of memory", path);
-  archive_read_support_filter_all(a);
-  archive_read_support_format_all(a);
+  rt_libarchive.read_support_filter_all(a);
+  rt_libarchive.read_support_format_all(a);
   int rc = 0;
-  if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK)
-    rc = rt_fail(err, "cannot open archive %s: %s", path, archive_error_string(a));
+  if (rt_libarchive.read_open_filename(a, path, 1 << 16) != ARCHIVE_OK)
+    rc = rt_fail(err, "cannot open archive %s: %s", path, rt_libarchive.error_string(a));
   while (rc == 0) {
     struct archive_entry *e;
-    int r = archive_read_next_header(a, &e);
+    int r = rt_libarchive.read_next_header(a, &e);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      rc = rt_fail(err, "archive %s is damaged: %s", path, archive_error_string(a));
+      rc = rt_fail(err, "archive %s is damaged: %s", path, rt_libarchive.error_string(a));
       break;
     }
     rc = extract_entry(&x, a, e, err);
   }
   if (rc == 0) rc = finish_links(&x, err);
-  archive_read_free(a);
+  rt_libarchive.read_free(a);
   for (size_t i = 0; i < x.n_links; i++) {
     free(x.links[i].rel);
     free(x.links[i].target);

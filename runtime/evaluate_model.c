@@ -157,7 +157,7 @@ static int report(rt_run_items *r, json_t *metrics, rt_error *err) {
   char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
   char path[RT_PATH_MAX];
   int rc = text ? rt_fs_path(path, err, "%s/metrics.json", r->run.dir) : rt_fail(err, "out of memory");
-  if (rc == 0) rc = rt_fs_write_atomic(path, text, strlen(text), err);
+  if (rc == 0) rc = rt_fs_write_report(path, text, strlen(text), err);
   free(text);
   if (rc == 0) rc = rt_metrics_write_plots(metrics, r->run.dir, err);
   if (rc == 0) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,7 +214,9 @@ int rt_fs_commit_temp(int fd, const char *tmp, const char *path, rt_error *err) 
   return rt_fs_sync_dir(dir, err);
 }
 
-int rt_fs_write_atomic(const char *path, const void *data, size_t len, rt_error *err) {
+/* Writes data to a temp file beside path and renames it over path; with
+ * durable, the temp file and then the directory are synced too. */
+static int write_replacing(const char *path, const void *data, size_t len, bool durable, rt_error *err) {
   char tmp[RT_PATH_MAX];
   int fd = rt_fs_open_temp(path, tmp, err);
   if (fd < 0) return -1;
@@ -222,7 +225,21 @@ int rt_fs_write_atomic(const char *path, const void *data, size_t len, rt_error 
     unlink(tmp);
     return -1;
   }
-  return rt_fs_commit_temp(fd, tmp, path, err);
+  if (durable) return rt_fs_commit_temp(fd, tmp, path, err);
+  if (close(fd) < 0 || rename(tmp, path) < 0) {
+    int e = errno;
+    unlink(tmp);
+    return rt_fail(err, "cannot write %s: %s", path, strerror(e));
+  }
+  return 0;
+}
+
+int rt_fs_write_atomic(const char *path, const void *data, size_t len, rt_error *err) {
+  return write_replacing(path, data, len, true, err);
+}
+
+int rt_fs_write_report(const char *path, const void *data, size_t len, rt_error *err) {
+  return write_replacing(path, data, len, false, err);
 }
 
 int rt_fs_write_file(const char *path, const void *data, size_t len, rt_error *err) {

@@ -1,8 +1,8 @@
-/* HTTP transfers through libcurl with bounded retries and atomic downloads. */
+/* HTTP transfers through libcurl with bounded retries and atomic downloads.
+ * libcurl is loaded on the first transfer (lib_curl.h). */
 #include "http.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "fsutil.h"
+#include "lib_curl.h"
 #include "sha256.h"
 
 void rt_http_options_default(rt_http_options *o) {
@@ -22,12 +21,6 @@ void rt_http_options_default(rt_http_options *o) {
   o->connect_timeout_ms = 10000;
   o->stall_timeout_s = 30;
 }
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-/* libcurl's global setup is not thread-safe; do it exactly once. */
-static void init_curl(void) { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 /* One request, retried as a whole. Exactly one sink and at most one source. */
 typedef struct transfer {
@@ -112,35 +105,33 @@ static void sleep_ms(long ms) {
 }
 
 static void set_options(CURL *c, transfer *t, const rt_http_options *o, char *errbuf) {
-  curl_easy_setopt(c, CURLOPT_URL, t->url);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "dlrun");
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_timeout_s);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+  rt_libcurl.easy_setopt(c, CURLOPT_URL, t->url);
+  rt_libcurl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  rt_libcurl.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  rt_libcurl.easy_setopt(c, CURLOPT_USERAGENT, "dlrun");
+  rt_libcurl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  rt_libcurl.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  rt_libcurl.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  rt_libcurl.easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+  rt_libcurl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+  rt_libcurl.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  rt_libcurl.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_timeout_s);
+  rt_libcurl.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  rt_libcurl.easy_setopt(c, CURLOPT_WRITEDATA, t);
   if (t->in) {
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_READDATA, t->in);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, t->in_size);
+    rt_libcurl.easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    rt_libcurl.easy_setopt(c, CURLOPT_READDATA, t->in);
+    rt_libcurl.easy_setopt(c, CURLOPT_INFILESIZE_LARGE, t->in_size);
   } else if (strcmp(t->method, "GET") != 0) {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, t->method);
+    rt_libcurl.easy_setopt(c, CURLOPT_CUSTOMREQUEST, t->method);
   }
 }
 
 /* Runs t until it succeeds, fails for good, or runs out of tries. */
 static int perform(transfer *t, const rt_http_options *o, long *status_out, rt_error *err) {
-  pthread_once(&curl_once, init_curl);
-  if (curl_init_result != CURLE_OK)
-    return rt_fail(err, "%s %s: cannot initialise libcurl: %s", t->method, t->url,
-                   curl_easy_strerror(curl_init_result));
-  CURL *c = curl_easy_init();
+  rt_error load_err;
+  if (rt_libcurl_load(&load_err) < 0) return rt_fail(err, "%s %s: %s", t->method, t->url, load_err.msg);
+  CURL *c = rt_libcurl.easy_init();
   if (!c) return rt_fail(err, "%s %s: cannot initialise libcurl", t->method, t->url);
   char errbuf[CURL_ERROR_SIZE];
   long waited = 0, status = 0;
@@ -148,11 +139,11 @@ static int perform(transfer *t, const rt_http_options *o, long *status_out, rt_e
   for (int attempt = 1;; attempt++) {
     if (rewind_transfer(t, err) < 0) break;
     errbuf[0] = '\0';
-    curl_easy_reset(c);
+    rt_libcurl.easy_reset(c);
     set_options(c, t, o, errbuf);
-    CURLcode res = curl_easy_perform(c);
+    CURLcode res = rt_libcurl.easy_perform(c);
     status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    rt_libcurl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (res == CURLE_OK && status >= 200 && status < 300) {
       rc = 0;
       break;
@@ -164,7 +155,7 @@ static int perform(transfer *t, const rt_http_options *o, long *status_out, rt_e
     }
     char why[CURL_ERROR_SIZE + 64];
     if (res != CURLE_OK)
-      snprintf(why, sizeof why, "%s", errbuf[0] ? errbuf : curl_easy_strerror(res));
+      snprintf(why, sizeof why, "%s", errbuf[0] ? errbuf : rt_libcurl.easy_strerror(res));
     else
       snprintf(why, sizeof why, "HTTP %ld", status);
     int retryable = res != CURLE_OK ? transport_retryable(res) : status_retryable(status);
@@ -181,7 +172,7 @@ static int perform(transfer *t, const rt_http_options *o, long *status_out, rt_e
     sleep_ms(wait);
     waited += wait;
   }
-  curl_easy_cleanup(c);
+  rt_libcurl.easy_cleanup(c);
   if (status_out) *status_out = status;
   return rc;
 }
@@ -265,10 +256,11 @@ int rt_http_delete(const char *url, const rt_http_options *o, rt_error *err) {
   return -1;
 }
 
-char *rt_http_escape(const char *segment) {
-  char *escaped = curl_easy_escape(NULL, segment, 0);
-  if (!escaped) return NULL;
-  char *copy = strdup(escaped);
-  curl_free(escaped);
+char *rt_http_escape(const char *segment, rt_error *err) {
+  if (rt_libcurl_load(err) < 0) return NULL;
+  char *escaped = rt_libcurl.easy_escape(NULL, segment, 0);
+  char *copy = escaped ? strdup(escaped) : NULL;
+  rt_libcurl.free(escaped);
+  if (!copy) rt_fail(err, "out of memory escaping '%s'", segment);
   return copy;
 }

@@ -45,7 +45,8 @@ int rt_http_put_buffer(const char *url, const void *data, size_t len, const rt_h
 /* DELETEs url. A 404 counts as success (it is gone either way). */
 int rt_http_delete(const char *url, const rt_http_options *o, rt_error *err);
 /* Escapes one path segment (a model name) for use in a URL; caller frees
- * the result. Returns NULL when out of memory. */
-char *rt_http_escape(const char *segment);
+ * the result. Returns NULL (err says why) when libcurl cannot be loaded or
+ * memory runs out. */
+char *rt_http_escape(const char *segment, rt_error *err);
 
 #endif

@@ -145,10 +145,11 @@ int rt_item_doc_replace_model(json_t *doc, const char *model_name, const char *i
   json_array_foreach(fresh, i, a) {
     char key[1024], hex[RT_SHA256_HEX];
     int n = snprintf(key, sizeof key, "%s%c%s%c%zu", model_name, 0, item_id, 0, i);
-    if (n >= (int)sizeof key || rt_sha256_buffer(key, (size_t)n, hex, err) < 0) {
+    if (n >= (int)sizeof key) {
       json_decref(fresh);
-      return n >= (int)sizeof key ? rt_fail(err, "item id '%s' is too long", item_id) : -1;
+      return rt_fail(err, "item id '%s' is too long", item_id);
     }
+    rt_sha256_buffer(key, (size_t)n, hex);
     hex[24] = '\0'; /* ids are 24 hex digits, as the platform's */
     json_array_append_new(anns, canonical_annotation(a, hex));
   }

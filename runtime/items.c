@@ -50,7 +50,7 @@ void rt_items_free(rt_item_list *l) {
 static int add_loose(rt_item_list *l, const char *local, const char *remote, const char *out_dir, rt_error *err) {
   char abs[RT_PATH_MAX], hex[RT_SHA256_HEX], doc[RT_PATH_MAX];
   if (!realpath(local, abs)) return rt_fail(err, "cannot resolve %s", local);
-  if (rt_sha256_buffer(abs, strlen(abs), hex, err) < 0) return -1;
+  rt_sha256_buffer(abs, strlen(abs), hex);
   hex[24] = '\0';
   if (out_dir && rt_doc_path(out_dir, remote, doc, err) < 0) return -1;
   return rt_items_add(l, hex, remote, local, out_dir ? doc : NULL, rt_mimetype_of(remote), -1, err);
@@ -206,7 +206,7 @@ int rt_items_from_dataset(rt_item_list *l, const rt_dataset *ds, const char *con
     if (rc == 0 && !id) {
       char key[RT_PATH_MAX + 64];
       int n = snprintf(key, sizeof key, "%s%s", ds_id ? ds_id : rt_dataset_name(ds), d->remote_path);
-      rc = rt_sha256_buffer(key, (size_t)n, derived, err);
+      rt_sha256_buffer(key, (size_t)n, derived);
       derived[24] = '\0';
       id = derived;
     }

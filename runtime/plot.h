@@ -1,4 +1,5 @@
-/* plot.h — PNG charts of evaluation results, drawn with cairo.
+/* plot.h — PNG charts of evaluation results, drawn with cairo (loaded on
+ * the first chart, lib_cairo.h).
  *
  *   const char *labels[] = {"cat", "dog"};
  *   int64_t counts[] = {8, 2, 1, 9};          // rows ground truth, columns predicted
@@ -7,8 +8,8 @@
  *     fprintf(stderr, "%s\n", err.msg);
  *
  * Each function draws from plain data, so it knows nothing of the metrics
- * JSON. Files are written atomically (rt_fs_write_atomic): a reader never
- * sees half a PNG. Text is set in DejaVu Sans; a
+ * JSON. Files are written as run reports (rt_fs_write_report): a reader
+ * never sees half a PNG. Text is set in DejaVu Sans; a
  * label too long for its room is cut with an ellipsis, never overlapped. */
 #ifndef RT_PLOT_H
 #define RT_PLOT_H

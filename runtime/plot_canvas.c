@@ -1,7 +1,6 @@
 /* Canvas, text and file helpers shared by the plots. */
 #include "plot_canvas.h"
 
-#include <fontconfig/fontconfig.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,20 +8,24 @@
 #include "plot.h"
 
 int rt_plot_canvas_open(rt_plot_canvas *c, int width, int height, rt_error *err) {
-  c->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
-  c->cr = cairo_create(c->surface);
-  if (cairo_status(c->cr) != CAIRO_STATUS_SUCCESS)
+  c->surface = NULL;
+  c->cr = NULL;
+  if (rt_libcairo_load(err) < 0) return -1;
+  c->surface = rt_libcairo.image_surface_create(CAIRO_FORMAT_RGB24, width, height);
+  c->cr = rt_libcairo.create(c->surface);
+  if (rt_libcairo.status(c->cr) != CAIRO_STATUS_SUCCESS)
     return rt_fail(err, "cannot make a %d x %d canvas: %s", width, height,
-                   cairo_status_to_string(cairo_status(c->cr)));
-  cairo_set_source_rgb(c->cr, 1, 1, 1);
-  cairo_paint(c->cr);
+                   rt_libcairo.status_to_string(rt_libcairo.status(c->cr)));
+  rt_libcairo.set_source_rgb(c->cr, 1, 1, 1);
+  rt_libcairo.paint(c->cr);
   rt_plot_font(c->cr, 12, false);
   return 0;
 }
 
 void rt_plot_canvas_close(rt_plot_canvas *c) {
-  cairo_destroy(c->cr);
-  cairo_surface_destroy(c->surface);
+  if (!c->cr) return; /* cairo could not be loaded */
+  rt_libcairo.destroy(c->cr);
+  rt_libcairo.surface_destroy(c->surface);
   c->cr = NULL;
   c->surface = NULL;
 }
@@ -49,28 +52,28 @@ static cairo_status_t append_png(void *closure, const unsigned char *data, unsig
 }
 
 int rt_plot_canvas_save(rt_plot_canvas *c, const char *path, rt_error *err) {
-  cairo_status_t st = cairo_status(c->cr);
+  cairo_status_t st = rt_libcairo.status(c->cr);
   if (st != CAIRO_STATUS_SUCCESS)
-    return rt_fail(err, "%s: drawing failed: %s", path, cairo_status_to_string(st));
-  cairo_surface_flush(c->surface);
+    return rt_fail(err, "%s: drawing failed: %s", path, rt_libcairo.status_to_string(st));
+  rt_libcairo.surface_flush(c->surface);
   png_buffer png = {0};
-  st = cairo_surface_write_to_png_stream(c->surface, append_png, &png);
+  st = rt_libcairo.surface_write_to_png_stream(c->surface, append_png, &png);
   int rc = st == CAIRO_STATUS_SUCCESS
-               ? rt_fs_write_atomic(path, png.data, png.len, err)
-               : rt_fail(err, "%s: cannot encode the PNG: %s", path, cairo_status_to_string(st));
+               ? rt_fs_write_report(path, png.data, png.len, err)
+               : rt_fail(err, "%s: cannot encode the PNG: %s", path, rt_libcairo.status_to_string(st));
   free(png.data);
   return rc;
 }
 
 void rt_plot_font(cairo_t *cr, double size, bool bold) {
-  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+  rt_libcairo.select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
                          bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr, size);
+  rt_libcairo.set_font_size(cr, size);
 }
 
 double rt_plot_text_width(cairo_t *cr, const char *text) {
   cairo_text_extents_t ext;
-  cairo_text_extents(cr, text, &ext);
+  rt_libcairo.text_extents(cr, text, &ext);
   return ext.x_advance;
 }
 
@@ -98,9 +101,9 @@ void rt_plot_fit_text(cairo_t *cr, const char *text, double max_width, char *out
 
 void rt_plot_text_at(cairo_t *cr, const char *text, double x, double y) {
   cairo_font_extents_t fe;
-  cairo_font_extents(cr, &fe);
-  cairo_move_to(cr, x, y + (fe.ascent - fe.descent) / 2);
-  cairo_show_text(cr, text);
+  rt_libcairo.font_extents(cr, &fe);
+  rt_libcairo.move_to(cr, x, y + (fe.ascent - fe.descent) / 2);
+  rt_libcairo.show_text(cr, text);
 }
 
 void rt_plot_palette(int i, double rgb[3]) {
@@ -113,6 +116,7 @@ void rt_plot_palette(int i, double rgb[3]) {
 }
 
 void rt_plot_release_caches(void) {
-  cairo_debug_reset_static_data();
-  FcFini();
+  if (!rt_libcairo_loaded()) return; /* nothing was drawn: no caches */
+  rt_libcairo.debug_reset_static_data();
+  rt_libfontconfig.Fini();
 }

@@ -4,10 +4,10 @@
 #ifndef RT_PLOT_CANVAS_H
 #define RT_PLOT_CANVAS_H
 
-#include <cairo.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib_cairo.h"
 #include "rt_error.h"
 
 typedef struct rt_plot_canvas {
@@ -15,12 +15,12 @@ typedef struct rt_plot_canvas {
   cairo_t *cr;              /* owned; draws on surface */
 } rt_plot_canvas;
 
-/* A width x height white RGB canvas with the plot font selected. Free it
- * with rt_plot_canvas_close, also after a failure. */
+/* A width x height white RGB canvas with the plot font selected; loads
+ * cairo first. Free it with rt_plot_canvas_close, also after a failure. */
 int rt_plot_canvas_open(rt_plot_canvas *c, int width, int height, rt_error *err);
 void rt_plot_canvas_close(rt_plot_canvas *c);
 
-/* Writes the canvas as a PNG to path atomically. */
+/* Writes the canvas as a PNG to path (rt_fs_write_report). */
 int rt_plot_canvas_save(rt_plot_canvas *c, const char *path, rt_error *err);
 
 /* Selects DejaVu Sans at size pixels. */

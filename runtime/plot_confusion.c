@@ -69,11 +69,11 @@ static void draw_cells(cairo_t *cr, const layout *l, int n, const int64_t *count
       int64_t v = counts[(int64_t)r * n + c];
       double bg[3], fg[3], x = l->x0 + c * l->cell, y = l->y0 + r * l->cell;
       blues(row_total > 0 ? (double)v / (double)row_total : 0, bg);
-      cairo_set_source_rgb(cr, bg[0], bg[1], bg[2]);
-      cairo_rectangle(cr, x, y, l->cell, l->cell);
-      cairo_fill(cr);
+      rt_libcairo.set_source_rgb(cr, bg[0], bg[1], bg[2]);
+      rt_libcairo.rectangle(cr, x, y, l->cell, l->cell);
+      rt_libcairo.fill(cr);
       contrasting(bg, fg);
-      cairo_set_source_rgb(cr, fg[0], fg[1], fg[2]);
+      rt_libcairo.set_source_rgb(cr, fg[0], fg[1], fg[2]);
       snprintf(text, sizeof text, "%lld", (long long)v);
       /* Large counts shrink to stay inside their cell. */
       double size = l->count_font;
@@ -84,23 +84,23 @@ static void draw_cells(cairo_t *cr, const layout *l, int n, const int64_t *count
     }
   }
   /* Thin white rules keep neighbouring cells of one shade apart. */
-  cairo_set_source_rgb(cr, 1, 1, 1);
-  cairo_set_line_width(cr, 1);
+  rt_libcairo.set_source_rgb(cr, 1, 1, 1);
+  rt_libcairo.set_line_width(cr, 1);
   for (int i = 1; i < n; i++) {
-    cairo_move_to(cr, l->x0 + i * l->cell, l->y0);
-    cairo_line_to(cr, l->x0 + i * l->cell, l->y0 + l->side);
-    cairo_move_to(cr, l->x0, l->y0 + i * l->cell);
-    cairo_line_to(cr, l->x0 + l->side, l->y0 + i * l->cell);
+    rt_libcairo.move_to(cr, l->x0 + i * l->cell, l->y0);
+    rt_libcairo.line_to(cr, l->x0 + i * l->cell, l->y0 + l->side);
+    rt_libcairo.move_to(cr, l->x0, l->y0 + i * l->cell);
+    rt_libcairo.line_to(cr, l->x0 + l->side, l->y0 + i * l->cell);
   }
-  cairo_stroke(cr);
-  cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
-  cairo_rectangle(cr, l->x0 + 0.5, l->y0 + 0.5, l->side - 1, l->side - 1);
-  cairo_stroke(cr);
+  rt_libcairo.stroke(cr);
+  rt_libcairo.set_source_rgb(cr, 0.6, 0.6, 0.6);
+  rt_libcairo.rectangle(cr, l->x0 + 0.5, l->y0 + 0.5, l->side - 1, l->side - 1);
+  rt_libcairo.stroke(cr);
 }
 
 static void draw_labels(cairo_t *cr, const layout *l, const char *const *labels, int n) {
   char text[256];
-  cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+  rt_libcairo.set_source_rgb(cr, 0.1, 0.1, 0.1);
   rt_plot_font(cr, l->label_font, false);
   for (int i = 0; i < n; i++) {
     rt_plot_fit_text(cr, labels[i], MAX_LABEL_W, text, sizeof text);
@@ -108,21 +108,21 @@ static void draw_labels(cairo_t *cr, const layout *l, const char *const *labels,
     /* Row label: right-aligned against the cells. */
     rt_plot_text_at(cr, text, l->x0 - 8 - w, l->y0 + (i + 0.5) * l->cell);
     /* Column label: ends just below its column's centre, rising to the right. */
-    cairo_save(cr);
-    cairo_translate(cr, l->x0 + (i + 0.5) * l->cell, l->y0 + l->side + 10);
-    cairo_rotate(cr, -M_PI / 4);
+    rt_libcairo.save(cr);
+    rt_libcairo.translate(cr, l->x0 + (i + 0.5) * l->cell, l->y0 + l->side + 10);
+    rt_libcairo.rotate(cr, -M_PI / 4);
     rt_plot_text_at(cr, text, -w, 0);
-    cairo_restore(cr);
+    rt_libcairo.restore(cr);
   }
   rt_plot_font(cr, 13, true);
   const char *x_title = "predicted", *y_title = "ground truth";
   rt_plot_text_at(cr, x_title, l->x0 + (l->side - rt_plot_text_width(cr, x_title)) / 2,
                   l->height - MARGIN - AXIS_TITLE_H / 2);
-  cairo_save(cr);
-  cairo_translate(cr, MARGIN + AXIS_TITLE_H / 2, l->y0 + l->side / 2);
-  cairo_rotate(cr, -M_PI / 2);
+  rt_libcairo.save(cr);
+  rt_libcairo.translate(cr, MARGIN + AXIS_TITLE_H / 2, l->y0 + l->side / 2);
+  rt_libcairo.rotate(cr, -M_PI / 2);
   rt_plot_text_at(cr, y_title, -rt_plot_text_width(cr, y_title) / 2, 0);
-  cairo_restore(cr);
+  rt_libcairo.restore(cr);
 }
 
 /* The colour bar tells how shading maps to a cell's share of its row. */
@@ -131,33 +131,33 @@ static void draw_colour_bar(cairo_t *cr, const layout *l) {
   for (int i = 0; i < (int)h; i++) {
     double rgb[3];
     blues(1 - (i + 0.5) / h, rgb);
-    cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-    cairo_rectangle(cr, x, top + i, BAR_W, 1);
-    cairo_fill(cr);
+    rt_libcairo.set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+    rt_libcairo.rectangle(cr, x, top + i, BAR_W, 1);
+    rt_libcairo.fill(cr);
   }
-  cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
-  cairo_set_line_width(cr, 1);
-  cairo_rectangle(cr, x + 0.5, top + 0.5, BAR_W - 1, h - 1);
-  cairo_stroke(cr);
-  cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+  rt_libcairo.set_source_rgb(cr, 0.6, 0.6, 0.6);
+  rt_libcairo.set_line_width(cr, 1);
+  rt_libcairo.rectangle(cr, x + 0.5, top + 0.5, BAR_W - 1, h - 1);
+  rt_libcairo.stroke(cr);
+  rt_libcairo.set_source_rgb(cr, 0.1, 0.1, 0.1);
   rt_plot_font(cr, 11, false);
   const char *ticks[] = {"100%", "50%", "0%"};
   for (int i = 0; i < 3; i++)
     rt_plot_text_at(cr, ticks[i], x + BAR_W + 4, top + fmin(fmax(i * h / 2, 6), h - 6));
   rt_plot_font(cr, 12, false);
   const char *caption = "share of row";
-  cairo_save(cr);
-  cairo_translate(cr, x + BAR_W + BAR_LABEL_W + AXIS_TITLE_H / 2, top + h / 2);
-  cairo_rotate(cr, -M_PI / 2);
+  rt_libcairo.save(cr);
+  rt_libcairo.translate(cr, x + BAR_W + BAR_LABEL_W + AXIS_TITLE_H / 2, top + h / 2);
+  rt_libcairo.rotate(cr, -M_PI / 2);
   rt_plot_text_at(cr, caption, -rt_plot_text_width(cr, caption) / 2, 0);
-  cairo_restore(cr);
+  rt_libcairo.restore(cr);
 }
 
 static void draw_title(cairo_t *cr, const layout *l, const char *title) {
   char text[512];
   rt_plot_font(cr, 16, true);
   rt_plot_fit_text(cr, title, l->width - 2 * MARGIN, text, sizeof text);
-  cairo_set_source_rgb(cr, 0, 0, 0);
+  rt_libcairo.set_source_rgb(cr, 0, 0, 0);
   rt_plot_text_at(cr, text, (l->width - rt_plot_text_width(cr, text)) / 2, MARGIN + TITLE_H / 2 - 4);
 }
 

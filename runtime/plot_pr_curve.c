@@ -34,36 +34,36 @@ static double py(const layout *l, double y) { return l->top + (1 - y) * PLOT; }
 
 static void draw_axes(cairo_t *cr, const layout *l) {
   char text[16];
-  cairo_set_line_width(cr, 1);
+  rt_libcairo.set_line_width(cr, 1);
   rt_plot_font(cr, 11, false);
   for (int i = 0; i <= 5; i++) {
     double v = i / 5.0, gx = floor(px(l, v)) + 0.5, gy = floor(py(l, v)) + 0.5;
-    cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-    cairo_move_to(cr, gx, l->top);
-    cairo_line_to(cr, gx, l->top + PLOT);
-    cairo_move_to(cr, l->left, gy);
-    cairo_line_to(cr, l->left + PLOT, gy);
-    cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    rt_libcairo.set_source_rgb(cr, 0.88, 0.88, 0.88);
+    rt_libcairo.move_to(cr, gx, l->top);
+    rt_libcairo.line_to(cr, gx, l->top + PLOT);
+    rt_libcairo.move_to(cr, l->left, gy);
+    rt_libcairo.line_to(cr, l->left + PLOT, gy);
+    rt_libcairo.stroke(cr);
+    rt_libcairo.set_source_rgb(cr, 0.1, 0.1, 0.1);
     snprintf(text, sizeof text, "%.1f", v);
     double w = rt_plot_text_width(cr, text);
     rt_plot_text_at(cr, text, gx - w / 2, l->top + PLOT + TICK_LABEL_H / 2 + 4);
     rt_plot_text_at(cr, text, l->left - 6 - w, gy);
   }
-  cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
-  cairo_rectangle(cr, l->left + 0.5, l->top + 0.5, PLOT - 1, PLOT - 1);
-  cairo_stroke(cr);
+  rt_libcairo.set_source_rgb(cr, 0.3, 0.3, 0.3);
+  rt_libcairo.rectangle(cr, l->left + 0.5, l->top + 0.5, PLOT - 1, PLOT - 1);
+  rt_libcairo.stroke(cr);
 
-  cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+  rt_libcairo.set_source_rgb(cr, 0.1, 0.1, 0.1);
   rt_plot_font(cr, 13, true);
   const char *x_title = "recall", *y_title = "precision";
   rt_plot_text_at(cr, x_title, l->left + (PLOT - rt_plot_text_width(cr, x_title)) / 2,
                   l->height - MARGIN - AXIS_TITLE_H / 2);
-  cairo_save(cr);
-  cairo_translate(cr, MARGIN + AXIS_TITLE_H / 2, l->top + PLOT / 2);
-  cairo_rotate(cr, -M_PI / 2);
+  rt_libcairo.save(cr);
+  rt_libcairo.translate(cr, MARGIN + AXIS_TITLE_H / 2, l->top + PLOT / 2);
+  rt_libcairo.rotate(cr, -M_PI / 2);
   rt_plot_text_at(cr, y_title, -rt_plot_text_width(cr, y_title) / 2, 0);
-  cairo_restore(cr);
+  rt_libcairo.restore(cr);
 }
 
 /* Series 10 and up reuse the colours, dashed, so that no two lines look
@@ -72,18 +72,18 @@ static void set_series_style(cairo_t *cr, int i) {
   double rgb[3];
   static const double dash[] = {6, 3};
   rt_plot_palette(i, rgb);
-  cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-  cairo_set_line_width(cr, 2);
-  cairo_set_dash(cr, dash, (i / 10) % 2 ? 2 : 0, 0);
+  rt_libcairo.set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+  rt_libcairo.set_line_width(cr, 2);
+  rt_libcairo.set_dash(cr, dash, (i / 10) % 2 ? 2 : 0, 0);
 }
 
 static void draw_series(cairo_t *cr, const layout *l, const rt_plot_series *s, int i) {
-  cairo_save(cr);
+  rt_libcairo.save(cr);
   /* A line along 0 or 1 would be half clipped by the plot's edge. */
-  cairo_rectangle(cr, l->left - 2, l->top - 2, PLOT + 4, PLOT + 4);
-  cairo_clip(cr);
+  rt_libcairo.rectangle(cr, l->left - 2, l->top - 2, PLOT + 4, PLOT + 4);
+  rt_libcairo.clip(cr);
   set_series_style(cr, i);
-  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+  rt_libcairo.set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   bool pen_down = false;
   for (int k = 0; k < s->n; k++) {
     if (!isfinite(s->x[k]) || !isfinite(s->y[k])) {
@@ -91,14 +91,14 @@ static void draw_series(cairo_t *cr, const layout *l, const rt_plot_series *s, i
       continue;
     }
     if (pen_down) {
-      cairo_line_to(cr, px(l, s->x[k]), py(l, s->y[k]));
+      rt_libcairo.line_to(cr, px(l, s->x[k]), py(l, s->y[k]));
     } else {
-      cairo_move_to(cr, px(l, s->x[k]), py(l, s->y[k]));
+      rt_libcairo.move_to(cr, px(l, s->x[k]), py(l, s->y[k]));
     }
     pen_down = true;
   }
-  cairo_stroke(cr);
-  cairo_restore(cr);
+  rt_libcairo.stroke(cr);
+  rt_libcairo.restore(cr);
 }
 
 /* One row per series; when they outnumber the rows the plot's height holds,
@@ -108,24 +108,24 @@ static void draw_legend(cairo_t *cr, const layout *l, const rt_plot_series *seri
   int rows = (int)((PLOT - 12) / LEGEND_ROW), shown = n_series <= rows ? n_series : rows - 1;
   double x = l->left + PLOT + LEGEND_GAP, y = l->top;
   int used = shown < n_series ? shown + 1 : shown;
-  cairo_set_source_rgb(cr, 0.75, 0.75, 0.75);
-  cairo_set_line_width(cr, 1);
-  cairo_rectangle(cr, x + 0.5, y + 0.5, l->legend_w, used * LEGEND_ROW + 12);
-  cairo_stroke(cr);
+  rt_libcairo.set_source_rgb(cr, 0.75, 0.75, 0.75);
+  rt_libcairo.set_line_width(cr, 1);
+  rt_libcairo.rectangle(cr, x + 0.5, y + 0.5, l->legend_w, used * LEGEND_ROW + 12);
+  rt_libcairo.stroke(cr);
   rt_plot_font(cr, 12, false);
   for (int i = 0; i < shown; i++) {
     double cy = y + 6 + (i + 0.5) * LEGEND_ROW;
     set_series_style(cr, i);
-    cairo_move_to(cr, x + 6, cy);
-    cairo_line_to(cr, x + 6 + SWATCH, cy);
-    cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    rt_libcairo.move_to(cr, x + 6, cy);
+    rt_libcairo.line_to(cr, x + 6 + SWATCH, cy);
+    rt_libcairo.stroke(cr);
+    rt_libcairo.set_source_rgb(cr, 0.1, 0.1, 0.1);
     rt_plot_fit_text(cr, series[i].name ? series[i].name : "", MAX_NAME_W, text, sizeof text);
     rt_plot_text_at(cr, text, x + 6 + SWATCH + 8, cy);
   }
   if (shown < n_series) {
     snprintf(text, sizeof text, "+ %d more", n_series - shown);
-    cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+    rt_libcairo.set_source_rgb(cr, 0.3, 0.3, 0.3);
     rt_plot_text_at(cr, text, x + 6, y + 6 + (shown + 0.5) * LEGEND_ROW);
   }
 }
@@ -134,7 +134,7 @@ static void draw_title(cairo_t *cr, const layout *l, const char *title) {
   char text[512];
   rt_plot_font(cr, 16, true);
   rt_plot_fit_text(cr, title, l->width - 2 * MARGIN, text, sizeof text);
-  cairo_set_source_rgb(cr, 0, 0, 0);
+  rt_libcairo.set_source_rgb(cr, 0, 0, 0);
   rt_plot_text_at(cr, text, (l->width - rt_plot_text_width(cr, text)) / 2, MARGIN + TITLE_H / 2 - 4);
 }
 

@@ -77,7 +77,7 @@ int rt_run_finish(rt_run *r, json_t *extra, FILE *out, rt_error *err) {
   char path[RT_PATH_MAX];
   int rc = text ? 0 : rt_fail(err, "out of memory writing the run summary");
   if (rc == 0 && rt_fs_path(path, err, "%s/summary.json", r->dir) < 0) rc = -1;
-  if (rc == 0) rc = rt_fs_write_atomic(path, text, strlen(text), err);
+  if (rc == 0) rc = rt_fs_write_report(path, text, strlen(text), err);
   free(text);
   if (out)
     fprintf(out, "%s: %ld ok, %ld failed, %ld skipped in %.1f s (%.1f items/s); run folder %s\n", r->command, r->ok,

@@ -15,7 +15,7 @@
 /* Digest of a file's content into hex (RT_SHA256_HEX bytes). */
 int rt_sha256_file(const char *path, char *hex, rt_error *err);
 /* Digest of a buffer into hex (RT_SHA256_HEX bytes). */
-int rt_sha256_buffer(const void *data, size_t len, char *hex, rt_error *err);
+void rt_sha256_buffer(const void *data, size_t len, char *hex);
 /* True if s is 64 hex digits (either case), as model.json stores them. */
 int rt_sha256_is_hex(const char *s);
 

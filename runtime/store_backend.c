@@ -55,8 +55,8 @@ static int http_url(const rt_store *s, const char *rel, char *out, rt_error *err
       return rt_fail(err, "store path '%s' has a segment longer than 255 bytes", rel);
     memcpy(segment, p, len);
     segment[len] = '\0';
-    char *escaped = rt_http_escape(segment);
-    if (!escaped) return rt_fail(err, "out of memory escaping '%s'", segment);
+    char *escaped = rt_http_escape(segment, err);
+    if (!escaped) return -1;
     size_t e = strlen(escaped);
     int fits = n + e + 2 < RT_PATH_MAX;
     if (fits) {

@@ -10,8 +10,9 @@ set -euo pipefail
 build_pkgs=(
   gcc make pkg-config
   libluajit-5.1-dev luajit lua-cjson
-  libarchive-dev libcurl4-openssl-dev libssl-dev libjansson-dev zlib1g-dev
-  libjpeg62-turbo-dev libturbojpeg0-dev libspng-dev libopenblas-dev
+  libarchive-dev libcurl4-openssl-dev nettle-dev libjansson-dev zlib1g-dev
+  libjpeg62-turbo-dev libturbojpeg0-dev libspng-dev
+  libopenblas-dev libopenblas0-serial   # headers; the single-threaded build dlrun loads
   libcairo2-dev libfontconfig-dev fonts-dejavu-core
 )
 test_pkgs=(

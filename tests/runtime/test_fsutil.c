@@ -70,6 +70,30 @@ static void test_write_atomic_round_trip_leaves_no_temp(void **state) {
   assert_int_equal(st.st_mode & 0777, 0644);
 }
 
+/* A report replaces its file through a temp and a rename, as an atomic
+ * write does (without the syncs, which a test cannot observe); a failed
+ * rename leaves no temp behind. */
+static void test_write_report_replaces_and_leaves_no_temp(void **state) {
+  const char *dir = *state;
+  char p[RT_PATH_MAX], blocked[RT_PATH_MAX];
+  rt_error err;
+  rt_fs_path(p, NULL, "%s/summary.json", dir);
+  assert_int_equal(rt_fs_write_report(p, "{}", 2, &err), 0);
+  assert_int_equal(rt_fs_write_report(p, "{\"ok\": 1}", 9, &err), 0);
+  char *data = tmpdir_get(p);
+  assert_string_equal(data, "{\"ok\": 1}");
+  free(data);
+  struct stat st;
+  assert_int_equal(stat(p, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0644);
+  rt_fs_path(blocked, NULL, "%s/sub/keep.txt", dir);
+  assert_int_equal(tmpdir_put(blocked, "kept"), 0);
+  rt_fs_path(p, NULL, "%s/sub", dir);
+  assert_int_equal(rt_fs_write_report(p, "x", 1, &err), -1);
+  assert_non_null(strstr(err.msg, "sub"));
+  assert_int_equal(tmpdir_count_names(dir, ".tmp-"), 0);
+}
+
 static void test_read_missing_file_names_it(void **state) {
   char p[RT_PATH_MAX], *data;
   size_t len;
@@ -365,6 +389,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_mkdir_p_creates_parents_and_reports_a_file_in_the_way, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_write_atomic_round_trip_leaves_no_temp, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_write_report_replaces_and_leaves_no_temp, setup, teardown),
       cmocka_unit_test_setup_teardown(test_read_missing_file_names_it, setup, teardown),
       cmocka_unit_test_setup_teardown(test_failed_write_keeps_the_target_and_removes_the_temp, setup,
                                       teardown),

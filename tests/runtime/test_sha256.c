@@ -15,10 +15,9 @@ static const char MILLION_A[] = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200
 
 static void test_buffer_vectors(void **state) {
   char hex[RT_SHA256_HEX];
-  rt_error err;
-  assert_int_equal(rt_sha256_buffer("abc", 3, hex, &err), 0);
+  rt_sha256_buffer("abc", 3, hex);
   assert_string_equal(hex, ABC);
-  assert_int_equal(rt_sha256_buffer("", 0, hex, &err), 0);
+  rt_sha256_buffer("", 0, hex);
   assert_string_equal(hex, EMPTY);
 }
 

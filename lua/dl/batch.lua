@@ -241,6 +241,10 @@ function Pipeline:close()
     C.dl_pipeline_free(ffi.gc(self.ptr, nil))
     self.ptr = nil
   end
+  -- A compiled trace may keep the closure of batches(), and with it this pipeline, alive
+  -- after the caller dropped it: let the item records (one per path) go now. Otherwise
+  -- dl.data's 60,000 of them stayed in the Lua heap and doubled every full collection.
+  self.items = {}
 end
 
 ------------------------------------------------------------ default inputs

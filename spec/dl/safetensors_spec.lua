@@ -136,7 +136,7 @@ describe('dl.safetensors', function()
       { 'non-string metadata', crafted('{"__metadata__":{"epochs":5}}'), '__metadata__["epochs"] is not a string' },
       -- found by fuzzing: the number key raised instead of returning the error
       { 'metadata that is a list', crafted('{"__metadata__":[null,"x"]}'), '__metadata__ is not an object' },
-      -- found by fuzzing: no elements, but strides that overflow in tensor.empty
+      -- no elements, but strides that overflowed in tensor.empty
       { 'sizes too large beside a 0', crafted('{"a":{"dtype":"U8","shape":[0,9007199254740992,9007199254740992],"data_offsets":[0,0]}}'),
         'tensor "a": shape is too large' },
       { 'too many dims', crafted('{"a":{"dtype":"U8","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,1]}}', '\0'),

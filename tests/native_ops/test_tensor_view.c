@@ -234,8 +234,8 @@ static void empty_tensors(void **state) {
   assert_int_equal(v->shape[0], 3);
   dl_tensor_release(v);
   FAILS(DL_E_RANGE, "index 0 out of range for dim 0 of shape 0x3", dl_tensor_select(&v, t, 0, 0, err));
-  /* No elements, but sizes whose strides overflow int64 (found by fuzzing
-   * the safetensors loader, whose tensor.empty reached the stride loop). */
+  /* No elements, but sizes whose strides overflow int64 (a safetensors
+   * header reached this through tensor.empty). */
   int64_t huge[3] = {0, INT64_C(1) << 53, INT64_C(1) << 53};
   FAILS(DL_E_SHAPE, "overflows", dl_tensor_empty(&v, DL_U8, 3, huge, err));
   FAILS(DL_E_SHAPE, "overflows", dl_tensor_view(&v, t, 3, huge, err));

@@ -123,7 +123,7 @@ static void test_invalid_entities_name_the_field(void **state) {
   expect_invalid("{\"name\": \"x\", \"configuration\": []}", "configuration must be an object");
   expect_invalid("{\"name\": \"x\", \"versions\": [{\"version\": 0, \"sha256\": \"00\"}]}",
                  "versions[0].version must be a whole number from 1 to 1000000000");
-  /* beyond an int, the latest version read as negative (found by fuzzing) */
+  /* beyond an int, the latest version read as negative */
   char huge[256];
   snprintf(huge, sizeof huge,
            "{\"name\": \"x\", \"versions\": [{\"version\": 2147483648, \"sha256\": \"%s\"}]}", SHA_A);

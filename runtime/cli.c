@@ -217,7 +217,12 @@ int rt_cli_parse(int argc, char **argv, rt_args *args, FILE *out, FILE *errout) 
   }
   int next = 2;
   const rt_command *cmd;
+  bool help_next = argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
   if (ends_with(first, ".lua")) {
+    if (help_next) { /* dlrun ADAPTER.lua --help: the commands an adapter runs */
+      rt_cli_help(NULL, out);
+      return RT_CLI_DONE;
+    }
     if (argc < 3)
       return rt_cli_usage_error(NULL, errout, "missing a command after '%s' (predict, embed, train, evaluate, load, save)",
                                 first);
@@ -246,6 +251,10 @@ int rt_cli_parse(int argc, char **argv, rt_args *args, FILE *out, FILE *errout) 
   } else {
     cmd = find_command(first);
     if (!cmd) return rt_cli_usage_error(NULL, errout, "unknown command '%s'", first);
+    if (cmd->needs_adapter && help_next) { /* dlrun predict --help */
+      rt_cli_help(cmd, out);
+      return RT_CLI_DONE;
+    }
     if (cmd->needs_adapter)
       return rt_cli_usage_error(cmd, errout, "'%s' runs an adapter: dlrun ADAPTER.lua %s [options]", first, first);
   }

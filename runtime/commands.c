@@ -40,7 +40,7 @@ static const rt_option item_options[] = {
     {"dataset", 'd', RT_OPT_VALUE, "NAME|PATH", "items of this dataset (a name under DIR/datasets/, or a path)"},
     {"filter", 'f', RT_OPT_LIST, "FILTER",
      "only items passing it: dir=/train, name=*.jpg, label=cat, annotated=true|false, or dtlpy JSON (ANDed)"},
-    {"out", 'o', RT_OPT_VALUE, "DIR|-", "results of loose items: documents under DIR, or JSON Lines on stdout (-, the default)"},
+    {"out", 'o', RT_OPT_VALUE, "DIR|-", "results of loose items: documents under DIR, or JSON Lines on stdout (-); by default, one short line per item on a terminal and JSON Lines otherwise"},
     {"resume", 0, RT_OPT_FLAG, NULL, "skip items that already hold this model's results"},
     {"threads", 'j', RT_OPT_VALUE, "N", "worker threads preparing items (default: online cores)"},
     {NULL, 0, 0, NULL, NULL},
@@ -165,7 +165,8 @@ static const rt_command cmd_evaluate = {
         "are replaced), then matches each item's ground truth with them. Classes give accuracy,\n"
         "per-label precision, recall and F1 and a confusion matrix; boxes, polygons, points and\n"
         "masks give precision/recall curves, AP@0.5 and mAP@[.5:.95]. The tables are printed;\n"
-        "the run folder gets metrics.json, confusion_matrix.png and pr_curve.png; the model's\n"
+        "the run folder gets metrics.json, confusion_matrix.png (classes) and pr_curve.png\n"
+        "(the other types; pr_curve_<type>.png each when there are several); the model's\n"
         "metrics.evaluate gets the headline numbers. Items failed in the run are not scored.",
     .needs_adapter = true,
     .requires = requires_predict,

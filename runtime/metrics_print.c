@@ -82,10 +82,11 @@ static void print_confusion(FILE *out, const json_t *sec) {
   lw = lw < MAX_LABEL_COLUMN ? lw : MAX_LABEL_COLUMN;
   fprintf(out, "  confusion matrix (rows: ground truth, columns: predicted, numbered as the rows)\n");
   fprintf(out, "  %*s", (int)lw + 4, "");
-  for (k = 0; k < n; k++) fprintf(out, "%*zu", cw, k);
+  /* numbered from 1, like the label ids adapters see */
+  for (k = 0; k < n; k++) fprintf(out, "%*zu", cw, k + 1);
   fputc('\n', out);
   json_array_foreach(matrix, i, row) {
-    fprintf(out, "  %2zu ", i);
+    fprintf(out, "  %2zu ", i + 1);
     print_label(out, str(json_array_get(labels, i)), lw);
     json_array_foreach(row, k, cell) fprintf(out, "%*lld", cw, (long long)json_integer_value(cell));
     fputc('\n', out);

@@ -17,7 +17,9 @@ local M = {}
 ---@field dtype 'f32'|'u8'|nil
 ---@field mean number[]|nil
 ---@field std number[]|nil
----@field resize 'bilinear'|'area'|nil
+---@field resize 'bilinear'|'area'|'box'|nil 'area' and 'box' are the same area average
+---@field fit 'stretch'|'letterbox'|'center_crop'|nil how the image fits size (default stretch)
+---@field pad integer|nil letterbox padding value, 0..255
 
 ---@class dl.AdapterSpec
 ---@field name string? default model name (default: the adapter file's name)

@@ -14,6 +14,8 @@ local annotations = require 'dl.annotations'
 ---@field data dl.data datasets for train()
 ---@field safetensors dl.safetensors read and write .safetensors files
 ---@field testing dl.testing helpers for adapter specs (dlrun test)
+---@field log dl.log the logger behind self.log (dl.log.new)
+---@field annotations dl.annotations annotation builders and their conversion to Dataloop JSON
 local dl = {
   _VERSION = '0.1.0',
   Adapter = adapter.new,
@@ -35,6 +37,8 @@ local lazy = {
   data = 'dl.data',
   safetensors = 'dl.safetensors',
   testing = 'dl.testing',
+  log = 'dl.log',
+  annotations = 'dl.annotations',
 }
 
 return setmetatable(dl, {

@@ -1002,6 +1002,18 @@ function ops.newindex(t, i, v)
   if is_tensor(v) then methods.copy(slice, v) else methods.fill(slice, v) end
 end
 
+-- Modules that add tensor methods (dl.image adds resize, to_tensor, save_png, ...). A
+-- method not found yet loads them once, so img:save_png() works without a require of
+-- dl.image first, while a plain require 'dl.tensor' stays cheap.
+local EXTENSIONS = { 'dl.image' }
+function ops.method(k)
+  if not reg['dl.tensor.extensions'] then
+    reg['dl.tensor.extensions'] = true
+    for _, mod in ipairs(EXTENSIONS) do require(mod) end
+  end
+  return methods[k]
+end
+
 if not reg['dl.tensor.metatype'] then
   -- Bodies are looked up in `ops` and `methods` on each call, so a reloaded module (or
   -- another module adding methods) takes effect without a second ffi.metatype.
@@ -1010,7 +1022,7 @@ if not reg['dl.tensor.metatype'] then
       local m = methods[k]
       if m ~= nil then return m end
       if type(k) == 'number' then return ops.index(t, k) end
-      return nil
+      return ops.method(k)
     end,
     __newindex = function(t, k, v) return ops.newindex(t, k, v) end,
     __add = function(a, b) return ops.add(a, b) end,

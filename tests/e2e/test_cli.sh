@@ -149,3 +149,10 @@ LUA
   assert_contains "$OUT" "dlrun: bad.lua:1: boom"
   assert_contains "$OUT" "stack traceback:"
 }
+
+test_help_of_an_adapter_command_without_an_adapter() {
+  expect_exit 0 "$DLRUN" predict --help
+  assert_contains "$OUT" "Usage: dlrun ADAPTER.lua predict"
+  expect_exit 0 "$DLRUN" any.lua --help
+  assert_contains "$OUT" "Adapter commands"
+}

@@ -5,7 +5,7 @@
 ---     nn.manual_seed(1)
 ---     local model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
 ---     local opt = require('dl.optim').Adam { params = model:parameters(), lr = 1e-3 }
----     -- per batch x [N, 1, 28, 28] f32 and labels [N] i64 (class ids from 0):
+---     -- per batch x [N, 1, 28, 28] f32 and labels [N] i64 (class ids from 1):
 ---     opt:zero_grad()
 ---     local logits = model:forward(x)
 ---     local loss, grad = nn.cross_entropy(logits, labels)

@@ -508,9 +508,10 @@ int dl_nn_linear_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
 /* Cross-correlation as in PyTorch's Conv2d: x[N,C,H,W], weight[O,C,KH,KW],
  * bias[O] or NULL, y[N,O,OH,OW] with OH = (H + 2*pad_h - KH) / stride_h + 1
  * (likewise OW); zero padding. col (may be NULL), f32 [C*KH*KW, N*OH*OW],
- * receives the unfolded input (im2col); passing it to backward with the same
- * x saves unfolding again. Backward uses col as work space when grad_x is
- * wanted: afterwards it no longer holds the unfolded input. */
+ * receives the unfolded input (im2col; sample s in columns s*OH*OW ..);
+ * passing it to backward with the same x saves unfolding again, and
+ * backward leaves it as it was. Results do not depend on the number of
+ * threads. */
 int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *bias, dl_tensor *y,
                          int stride_h, int stride_w, int pad_h, int pad_w, dl_tensor *col, dl_error *err);
 int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *grad_y, dl_tensor *grad_x,

@@ -1,21 +1,29 @@
-/* 2-d convolution as im2col + one sgemm per chunk of the batch.
+/* 2-d convolution, sample by sample: im2col + sgemm per sample, the samples
+ * spread over the nn worker threads.
  *
- * A chunk of nc samples unfolds into col[K, nc*P] (K = C*KH*KW input taps,
- * P = OH*OW output pixels), so the weight product is one large GEMM that
- * dl__sgemm spreads over the cores, instead of one small GEMM per sample.
- * Chunks keep the work buffers near CHUNK_FLOATS. A caller that trains can
- * keep col from forward and hand it to backward, which then skips unfolding
- * the input again and reuses col's memory for the input gradient's columns
- * (the whole batch is one chunk then). */
+ * Each sample unfolds into its columns [K, P] (K = C*KH*KW input taps, P =
+ * OH*OW output pixels), and one sgemm multiplies them straight into the
+ * sample's output planes [O, P], which start as the bias. A sample's columns
+ * fit in L2 in the networks dlrun trains (288 x 196 floats for conv 32 -> 64
+ * on 14x14), so the unfolding, OpenBLAS's packing and the adjoint folding all
+ * work in cache; one GEMM over the whole batch instead streamed columns of
+ * the batch ([K, N*P], 14 MB there) through memory three times and needed
+ * gather and scatter passes to and from the batch layout.
+ *
+ * Backward: each sample's weight gradient gy_s . cols_s^T adds into the
+ * partial sum of its group; groups of samples are fixed by the batch and
+ * layer sizes, never by the number of threads, and their partial sums add
+ * up in group order, so the results are the same on any machine. The input
+ * gradient of a sample is W^T . gy_s, folded back onto its planes.
+ *
+ * A caller that trains keeps col [K, N*P] from forward (sample s in columns
+ * s*P ..) and hands it to backward, which then reads the columns from there
+ * instead of unfolding the input again. */
 #include "nn_internal.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Upper bound on the floats of col + the output matrix of one chunk (32 MiB),
- * unless a single sample needs more. */
-enum { CHUNK_FLOATS = 8 << 20 };
 
 typedef struct conv_geom {
   int64_t n, c, h, w; /* input */
@@ -66,149 +74,77 @@ static int check_geometry(const dl_tensor *x, const dl_tensor *weight, const dl_
   return dl__nn_expect_blas_dims("conv2d", g->o, g->p, g->k, err);
 }
 
-/* Samples per chunk: at least 1, at most n. */
-static int64_t chunk_samples(const conv_geom *g) {
-  int64_t per_sample = (g->k + g->o) * g->p; /* each factor fits an int, so no overflow */
-  int64_t nc = per_sample > 0 ? CHUNK_FLOATS / per_sample : g->n;
-  if (nc < 1) nc = 1;
-  return nc < g->n ? nc : g->n;
-}
-
-/* *out = a work buffer of count floats (NULL on failure). Caller frees it. */
-static int alloc_floats(int64_t count, float **out, dl_error *err) {
-  *out = NULL;
-  if (count > PTRDIFF_MAX / (int64_t)sizeof(float))
-    return dl__fail(err, DL_E_TOO_LARGE, "conv2d: %lld floats of work space is too large", (long long)count);
-  *out = malloc((size_t)count * sizeof(float));
-  if (!*out)
-    return dl__fail(err, DL_E_NOMEM, "conv2d: cannot allocate %lld floats of work space", (long long)count);
-  return DL_OK;
-}
-
 /* Checks the caller's col tensor: f32 [K, N*P], contiguous. */
 static int check_col(const dl_tensor *col, const conv_geom *g, dl_error *err) {
   int64_t want[2] = {g->k, g->n * g->p};
   int rc = dl__nn_expect_shape(col, "col", DL_F32, 2, want, err);
   if (rc < 0) return rc;
-  return dl__nn_expect_blas_dims("conv2d", g->o, g->n * g->p, g->k, err);
+  return dl__nn_expect_blas_dims("conv2d", g->k, g->n * g->p, g->o, err);
 }
 
-/* The output columns ox whose input column ox*sw - pw + kj lies in [0, w):
- * [*lo, *hi). */
-static void valid_columns(const conv_geom *g, int64_t kj, int64_t *lo, int64_t *hi) {
-  int64_t first = g->pw - kj; /* ox*sw must reach this */
-  *lo = first > 0 ? (first + g->sw - 1) / g->sw : 0;
-  int64_t last = g->w - 1 + g->pw - kj; /* ox*sw must not pass this */
-  *hi = last < 0 ? 0 : last / g->sw + 1;
-  if (*hi > g->ow) *hi = g->ow;
-  if (*lo > *hi) *lo = *hi;
+/* Rows are copied and added four floats at a time: GCC's -O2 vectorizer
+ * leaves loops of unknown length scalar, and memcpy calls cost more than
+ * the copy for rows as short as 14 pixels. */
+typedef float f32x4 __attribute__((vector_size(16)));
+
+static inline void copy_row(float *dst, const float *src, int64_t n, int64_t step) {
+  int64_t i = 0;
+  if (step == 1)
+    for (; i + 4 <= n; i += 4) memcpy(dst + i, src + i, sizeof(f32x4));
+  for (; i < n; i++) dst[i] = src[i * step];
 }
 
-/* Work below this many floats per thread is not worth starting a thread. */
-enum { MIN_FLOATS_PER_THREAD = 1 << 15 };
-
-/* One chunk of the batch as the parallel loops see it: samples [0, nc) of
- * the chunk, whose first sample is x (the image), y (the output) or dy. */
-typedef struct chunk_job {
-  const conv_geom *g;
-  int64_t nc;
-  const float *x;    /* input images of the chunk */
-  float *grad_x;     /* their gradient (col2im) */
-  float *col;        /* [K, nc*P] */
-  float *mat;        /* [O, nc*P]: the GEMM's output (forward) or dy (backward) */
-  float *y;          /* output images of the chunk (forward) */
-  const float *gy;   /* their gradient (backward) */
-  const float *bias; /* [O] or NULL */
-} chunk_job;
-
-/* Samples per parallel task so that each moves at least MIN_FLOATS_PER_THREAD. */
-static int64_t min_samples(int64_t floats_per_sample) {
-  return floats_per_sample >= MIN_FLOATS_PER_THREAD ? 1 : MIN_FLOATS_PER_THREAD / (floats_per_sample + 1) + 1;
-}
-
-/* Unfolds samples [s0, s1) of the chunk into their columns of col. */
-static void im2col_samples(void *ctx, int64_t s0, int64_t s1) {
-  const chunk_job *j = ctx;
-  const conv_geom *g = j->g;
-  const int64_t cols = j->nc * g->p;
-  for (int64_t c = 0; c < g->c; c++)
-    for (int64_t ki = 0; ki < g->kh; ki++)
-      for (int64_t kj = 0; kj < g->kw; kj++) {
-        float *row = j->col + ((c * g->kh + ki) * g->kw + kj) * cols;
-        int64_t lo, hi;
-        valid_columns(g, kj, &lo, &hi);
-        const int64_t shift = kj - g->pw; /* output column ox reads input column ox*sw + shift */
-        for (int64_t s = s0; s < s1; s++) {
-          const float *plane = j->x + (s * g->c + c) * g->h * g->w;
-          float *dst = row + s * g->p;
-          for (int64_t oy = 0; oy < g->oh; oy++, dst += g->ow) {
-            int64_t iy = oy * g->sh - g->ph + ki;
-            if (iy < 0 || iy >= g->h) {
-              memset(dst, 0, (size_t)g->ow * sizeof(float));
-              continue;
-            }
-            const float *src = plane + iy * g->w;
-            memset(dst, 0, (size_t)lo * sizeof(float));
-            if (g->sw == 1) {
-              memcpy(dst + lo, src + lo + shift, (size_t)(hi - lo) * sizeof(float));
-            } else {
-              for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox * g->sw + shift];
-            }
-            memset(dst + hi, 0, (size_t)(g->ow - hi) * sizeof(float));
-          }
-        }
-      }
-}
-
-/* The adjoint of im2col: adds the columns of samples [s0, s1) into their
- * (zeroed) input gradients. Samples write disjoint planes. */
-static void col2im_samples(void *ctx, int64_t s0, int64_t s1) {
-  const chunk_job *j = ctx;
-  const conv_geom *g = j->g;
-  const int64_t cols = j->nc * g->p;
-  for (int64_t c = 0; c < g->c; c++)
-    for (int64_t ki = 0; ki < g->kh; ki++)
-      for (int64_t kj = 0; kj < g->kw; kj++) {
-        const float *row = j->col + ((c * g->kh + ki) * g->kw + kj) * cols;
-        int64_t lo, hi;
-        valid_columns(g, kj, &lo, &hi);
-        const int64_t shift = kj - g->pw;
-        for (int64_t s = s0; s < s1; s++) {
-          float *plane = j->grad_x + (s * g->c + c) * g->h * g->w;
-          const float *src = row + s * g->p;
-          for (int64_t oy = 0; oy < g->oh; oy++, src += g->ow) {
-            int64_t iy = oy * g->sh - g->ph + ki;
-            if (iy < 0 || iy >= g->h) continue;
-            float *dst = plane + iy * g->w;
-            for (int64_t ox = lo; ox < hi; ox++) dst[ox * g->sw + shift] += src[ox];
-          }
-        }
-      }
-}
-
-/* mat[o, s*P + p] -> y[s, o, p] plus the bias, for samples [s0, s1). */
-static void scatter_output(void *ctx, int64_t s0, int64_t s1) {
-  const chunk_job *j = ctx;
-  const conv_geom *g = j->g;
-  const int64_t cols = j->nc * g->p;
-  for (int64_t s = s0; s < s1; s++)
-    for (int64_t o = 0; o < g->o; o++) {
-      const float *src = j->mat + o * cols + s * g->p;
-      float *dst = j->y + (s * g->o + o) * g->p;
-      const float b = j->bias ? j->bias[o] : 0.0f;
-      for (int64_t i = 0; i < g->p; i++) dst[i] = src[i] + b;
+static inline void add_row(float *dst, const float *src, int64_t n, int64_t step) {
+  int64_t i = 0;
+  if (step == 1)
+    for (; i + 4 <= n; i += 4) {
+      f32x4 a, b;
+      memcpy(&a, dst + i, sizeof a);
+      memcpy(&b, src + i, sizeof b);
+      a += b;
+      memcpy(dst + i, &a, sizeof a);
     }
+  for (; i < n; i++) dst[i * step] += src[i];
 }
 
-/* gy[s, o, p] -> mat[o, s*P + p] for samples [s0, s1): the layout of the
- * forward GEMM's output. */
-static void gather_grad(void *ctx, int64_t s0, int64_t s1) {
-  const chunk_job *j = ctx;
-  const conv_geom *g = j->g;
-  const int64_t cols = j->nc * g->p;
-  for (int64_t s = s0; s < s1; s++)
-    for (int64_t o = 0; o < g->o; o++)
-      memcpy(j->mat + o * cols + s * g->p, j->gy + (s * g->o + o) * g->p, (size_t)g->p * sizeof(float));
+/* A plane with its zero border of pad rows and columns: window rows start
+ * at (oy*sh + ki) * wp + kj, all inside, so no pixel needs a bounds test. */
+static inline int64_t padded_width(const conv_geom *g) { return g->w + 2 * g->pw; }
+static inline int64_t padded_size(const conv_geom *g) { return (g->h + 2 * g->ph) * padded_width(g); }
+
+/* Unfolds one sample's planes xs [C, H, W] into its columns: dst [K, P]
+ * with rows ld floats apart. padded is scratch of padded_size floats. */
+static void unfold(const conv_geom *g, const float *xs, float *dst, int64_t ld, float *padded) {
+  const int64_t wp = padded_width(g);
+  memset(padded, 0, (size_t)padded_size(g) * sizeof(float));
+  for (int64_t c = 0; c < g->c; c++) {
+    for (int64_t y = 0; y < g->h; y++)
+      copy_row(padded + (y + g->ph) * wp + g->pw, xs + (c * g->h + y) * g->w, g->w, 1);
+    for (int64_t ki = 0; ki < g->kh; ki++)
+      for (int64_t kj = 0; kj < g->kw; kj++) {
+        float *out = dst + ((c * g->kh + ki) * g->kw + kj) * ld;
+        for (int64_t oy = 0; oy < g->oh; oy++)
+          copy_row(out + oy * g->ow, padded + (oy * g->sh + ki) * wp + kj, g->ow, g->sw);
+      }
+  }
+}
+
+/* The adjoint of unfold: writes into one sample's input gradient gxs
+ * [C, H, W] the sum of the columns src [K, P] (rows ld floats apart) over
+ * the pixels each reads. padded is scratch of padded_size floats. */
+static void fold(const conv_geom *g, const float *src, int64_t ld, float *gxs, float *padded) {
+  const int64_t wp = padded_width(g);
+  for (int64_t c = 0; c < g->c; c++) {
+    memset(padded, 0, (size_t)padded_size(g) * sizeof(float));
+    for (int64_t ki = 0; ki < g->kh; ki++)
+      for (int64_t kj = 0; kj < g->kw; kj++) {
+        const float *in = src + ((c * g->kh + ki) * g->kw + kj) * ld;
+        for (int64_t oy = 0; oy < g->oh; oy++)
+          add_row(padded + (oy * g->sh + ki) * wp + kj, in + oy * g->ow, g->ow, g->sw);
+      }
+    for (int64_t y = 0; y < g->h; y++)
+      copy_row(gxs + (c * g->h + y) * g->w, padded + (y + g->ph) * wp + g->pw, g->w, 1);
+  }
 }
 
 /* Sum of n floats in 8 independent lanes (SIMD-friendly, and more accurate
@@ -224,6 +160,102 @@ static float sum_floats(const float *x, int64_t n) {
   return sum;
 }
 
+/* The operands of one call, as the parallel loops see them. Workers that
+ * cannot get their scratch memory set failed; the call then fails whole. */
+typedef struct conv_job {
+  const conv_geom *g;
+  const float *x, *w, *bias; /* bias may be NULL */
+  float *y;                  /* forward's output */
+  const float *gy;           /* backward's grad_y */
+  float *gx;                 /* backward's grad_x, or NULL */
+  float *col;                /* the caller's [K, N*P], or NULL */
+  float *partial_w;          /* backward: [groups][O*K] */
+  float *partial_b;          /* backward: [groups][O], or NULL */
+  int64_t groups;
+  _Atomic bool failed;
+} conv_job;
+
+/* Scratch of count floats for a worker, or NULL (job->failed set). */
+static float *scratch(conv_job *j, int64_t count) {
+  float *p = malloc((size_t)count * sizeof(float));
+  if (!p) j->failed = true;
+  return p;
+}
+
+/* Forward for samples [s0, s1): bias (or zeros) into y_s, then y_s += W cols_s. */
+static void forward_samples(void *ctx, int64_t s0, int64_t s1) {
+  conv_job *j = ctx;
+  const conv_geom *g = j->g;
+  /* one block: the padded plane, then the sample's columns unless col holds them */
+  float *work = scratch(j, padded_size(g) + (j->col ? 0 : g->k * g->p));
+  if (!work) return;
+  for (int64_t s = s0; s < s1; s++) {
+    float *cols = j->col ? j->col + s * g->p : work + padded_size(g);
+    const int64_t ld = j->col ? g->n * g->p : g->p;
+    unfold(g, j->x + s * g->c * g->h * g->w, cols, ld, work);
+    float *ys = j->y + s * g->o * g->p;
+    for (int64_t o = 0; o < g->o; o++) {
+      const float b = j->bias ? j->bias[o] : 0.0f;
+      for (int64_t i = 0; i < g->p; i++) ys[o * g->p + i] = b;
+    }
+    dl__sgemm(false, false, g->o, g->p, g->k, 1.0f, j->w, g->k, cols, ld, 1.0f, ys, g->p, NULL);
+  }
+  free(work);
+}
+
+/* The samples of group i: [n*i/groups, n*(i+1)/groups). */
+static int64_t group_start(const conv_job *j, int64_t i) { return j->g->n * i / j->groups; }
+
+/* Backward for groups [g0, g1): each sample adds its weight (and bias)
+ * gradient into its group's partial sums and writes its input gradient. */
+static void backward_groups(void *ctx, int64_t g0, int64_t g1) {
+  conv_job *j = ctx;
+  const conv_geom *g = j->g;
+  /* one block: the padded plane, the input gradient's columns if wanted,
+   * then the sample's columns unless col holds them */
+  const int64_t kp = g->k * g->p;
+  float *work = scratch(j, padded_size(g) + (j->gx ? kp : 0) + (j->col ? 0 : kp));
+  if (!work) return;
+  float *gx_cols = work + padded_size(g), *own_cols = gx_cols + (j->gx ? kp : 0);
+  for (int64_t grp = g0; grp < g1; grp++) {
+    float *pw = j->partial_w + grp * g->o * g->k;
+    float *pb = j->partial_b ? j->partial_b + grp * g->o : NULL;
+    for (int64_t s = group_start(j, grp); s < group_start(j, grp + 1); s++) {
+      const float *gys = j->gy + s * g->o * g->p;
+      if (pb)
+        for (int64_t o = 0; o < g->o; o++) pb[o] += sum_floats(gys + o * g->p, g->p);
+      const float *cols = j->col ? j->col + s * g->p : own_cols;
+      const int64_t ld = j->col ? g->n * g->p : g->p;
+      if (!j->col) unfold(g, j->x + s * g->c * g->h * g->w, own_cols, ld, work);
+      dl__sgemm(false, true, g->o, g->k, g->p, 1.0f, gys, g->p, cols, ld, 1.0f, pw, g->k, NULL);
+      if (j->gx) {
+        dl__sgemm(true, false, g->k, g->p, g->o, 1.0f, j->w, g->k, gys, g->p, 0.0f, gx_cols, g->p, NULL);
+        fold(g, gx_cols, g->p, j->gx + s * g->c * g->h * g->w, work);
+      }
+    }
+  }
+  free(work);
+}
+
+/* Groups of samples for the partial weight gradients: as many as there are
+ * samples, up to MAX_GROUPS, and fewer when their sums would pass
+ * PARTIAL_FLOATS (a large layer then has fewer groups to spread over
+ * threads, but its per-sample GEMMs are large enough to split themselves). */
+enum { MAX_GROUPS = 16, PARTIAL_FLOATS = 4 << 20 };
+
+static int64_t group_count(const conv_geom *g) {
+  const int64_t per_group = g->o * g->k + g->o;
+  int64_t groups = g->n < MAX_GROUPS ? g->n : MAX_GROUPS;
+  while (groups > 1 && groups * per_group > PARTIAL_FLOATS) groups--;
+  return groups;
+}
+
+/* Adds the partial sums [groups][len] into out[len], in group order. */
+static void add_partials(const float *partials, int64_t groups, int64_t len, float *out) {
+  for (int64_t grp = 0; grp < groups; grp++)
+    for (int64_t i = 0; i < len; i++) out[i] += partials[grp * len + i];
+}
+
 int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_tensor *bias, dl_tensor *y,
                          int stride_h, int stride_w, int pad_h, int pad_w, dl_tensor *col, dl_error *err) {
   conv_geom g;
@@ -234,31 +266,16 @@ int dl_nn_conv2d_forward(const dl_tensor *x, const dl_tensor *weight, const dl_t
   if (col && (rc = check_col(col, &g, err)) < 0) return rc;
   if (g.n == 0 || g.p == 0) return DL_OK;
   if ((rc = dl__blas_load(err)) < 0) return rc;
-
-  /* With the caller's col the whole batch is one chunk: col must hold it all for backward. */
-  const int64_t nc_max = col ? g.n : chunk_samples(&g);
-  if ((rc = dl__nn_expect_blas_dims("conv2d", g.o, nc_max * g.p, g.k, err)) < 0) return rc;
-  float *unfolded = col ? col->ptr : NULL, *out = NULL;
-  if ((!col && (rc = alloc_floats(g.k * nc_max * g.p, &unfolded, err)) < 0) ||
-      (rc = alloc_floats(g.o * nc_max * g.p, &out, err)) < 0) {
-    if (!col) free(unfolded);
-    return rc;
-  }
-  for (int64_t n0 = 0; n0 < g.n; n0 += nc_max) {
-    const int64_t nc = g.n - n0 < nc_max ? g.n - n0 : nc_max, cols = nc * g.p;
-    chunk_job job = {.g = &g,
-                     .nc = nc,
-                     .x = (const float *)x->ptr + n0 * g.c * g.h * g.w,
-                     .col = unfolded,
-                     .mat = out,
-                     .y = (float *)y->ptr + n0 * g.o * g.p,
-                     .bias = bias ? bias->ptr : NULL};
-    dl__nn_parallel_for(nc, min_samples(g.k * g.p), im2col_samples, &job);
-    dl__sgemm(false, false, g.o, cols, g.k, 1.0f, weight->ptr, g.k, unfolded, cols, 0.0f, out, cols, err);
-    dl__nn_parallel_for(nc, min_samples(g.o * g.p), scatter_output, &job);
-  }
-  if (!col) free(unfolded);
-  free(out);
+  conv_job job = {.g = &g,
+                  .x = x->ptr,
+                  .w = weight->ptr,
+                  .bias = bias ? bias->ptr : NULL,
+                  .y = y->ptr,
+                  .col = col ? col->ptr : NULL};
+  dl__nn_parallel_for(g.n, 1, forward_samples, &job);
+  if (job.failed)
+    return dl__fail(err, DL_E_NOMEM, "conv2d: cannot allocate %lld floats of work space",
+                    (long long)(g.k * g.p));
   return DL_OK;
 }
 
@@ -275,42 +292,33 @@ int dl_nn_conv2d_backward(const dl_tensor *x, const dl_tensor *weight, const dl_
   int64_t b_shape[1] = {g.o};
   if (grad_bias && (rc = dl__nn_expect_shape(grad_bias, "grad_bias", DL_F32, 1, b_shape, err)) < 0) return rc;
   if (col && (rc = check_col(col, &g, err)) < 0) return rc;
-  if (grad_x && grad_x->numel > 0) memset(grad_x->ptr, 0, (size_t)grad_x->numel * sizeof(float));
-  if (g.n == 0 || g.p == 0) return DL_OK;
+  if (g.n == 0 || g.p == 0) {
+    if (grad_x && grad_x->numel > 0) memset(grad_x->ptr, 0, (size_t)grad_x->numel * sizeof(float));
+    return DL_OK;
+  }
   if ((rc = dl__blas_load(err)) < 0) return rc;
-
-  /* One buffer (the caller's col, or our own) holds the unfolded input until
-   * the weight gradient is done, then the input gradient's columns. */
-  const int64_t nc_max = col ? g.n : chunk_samples(&g);
-  if ((rc = dl__nn_expect_blas_dims("conv2d", g.o, nc_max * g.p, g.k, err)) < 0) return rc;
-  float *dy = NULL, *own = NULL;
-  if ((rc = alloc_floats(g.o * nc_max * g.p, &dy, err)) < 0 ||
-      (!col && (rc = alloc_floats(g.k * nc_max * g.p, &own, err)) < 0)) {
-    free(dy);
-    return rc;
+  conv_job job = {.g = &g,
+                  .x = x->ptr,
+                  .w = weight->ptr,
+                  .gy = grad_y->ptr,
+                  .gx = grad_x ? grad_x->ptr : NULL,
+                  .col = col ? col->ptr : NULL,
+                  .groups = group_count(&g)};
+  const int64_t partial_floats = job.groups * (g.o * g.k + g.o);
+  float *partials = calloc((size_t)partial_floats, sizeof(float));
+  if (!partials)
+    return dl__fail(err, DL_E_NOMEM, "conv2d: cannot allocate %lld floats of work space",
+                    (long long)partial_floats);
+  job.partial_w = partials;
+  job.partial_b = grad_bias ? partials + job.groups * g.o * g.k : NULL;
+  dl__nn_parallel_for(job.groups, 1, backward_groups, &job);
+  if (!job.failed) {
+    add_partials(job.partial_w, job.groups, g.o * g.k, grad_weight->ptr);
+    if (grad_bias) add_partials(job.partial_b, job.groups, g.o, grad_bias->ptr);
   }
-  float *work = col ? col->ptr : own;
-  float *pgb = grad_bias ? grad_bias->ptr : NULL;
-  for (int64_t n0 = 0; n0 < g.n; n0 += nc_max) {
-    const int64_t nc = g.n - n0 < nc_max ? g.n - n0 : nc_max, cols = nc * g.p;
-    chunk_job job = {.g = &g,
-                     .nc = nc,
-                     .x = (const float *)x->ptr + n0 * g.c * g.h * g.w,
-                     .grad_x = grad_x ? (float *)grad_x->ptr + n0 * g.c * g.h * g.w : NULL,
-                     .col = work,
-                     .mat = dy,
-                     .gy = (const float *)grad_y->ptr + n0 * g.o * g.p};
-    dl__nn_parallel_for(nc, min_samples(g.o * g.p), gather_grad, &job);
-    if (pgb)
-      for (int64_t o = 0; o < g.o; o++) pgb[o] += sum_floats(dy + o * cols, cols);
-    if (!col) dl__nn_parallel_for(nc, min_samples(g.k * g.p), im2col_samples, &job);
-    dl__sgemm(false, true, g.o, g.k, cols, 1.0f, dy, cols, work, cols, 1.0f, grad_weight->ptr, g.k, err);
-    if (grad_x) {
-      dl__sgemm(true, false, g.k, cols, g.o, 1.0f, weight->ptr, g.k, dy, cols, 0.0f, work, cols, err);
-      dl__nn_parallel_for(nc, min_samples(g.k * g.p), col2im_samples, &job);
-    }
-  }
-  free(own);
-  free(dy);
+  free(partials);
+  if (job.failed)
+    return dl__fail(err, DL_E_NOMEM, "conv2d: cannot allocate %lld floats of work space",
+                    (long long)(g.k * g.p));
   return DL_OK;
 }

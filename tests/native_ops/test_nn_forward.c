@@ -74,58 +74,74 @@ static void test_conv2d_forward_matches_naive(void **state) {
   check_against_naive(3, 2, 9, 7, 5, 3, 2, 2, 3, 1, 0);
   check_against_naive(1, 4, 6, 6, 2, 5, 5, 1, 1, 2, 2);
   check_against_naive(2, 1, 28, 28, 8, 3, 3, 1, 1, 1, 1);
-  /* Big enough that the batch is split into chunks of 2 and then 1 sample. */
+  /* Samples whose columns are larger than a cache. */
   check_against_naive(3, 1, 128, 128, 200, 3, 3, 1, 1, 0, 0);
 }
 
-/* With the batch split into chunks, backward must equal the sum over
- * single-sample calls (grad_weight, grad_bias) and their concatenation
- * (grad_x). */
-static void test_conv2d_backward_across_chunks(void **state) {
+/* Backward of a batch must equal the sum over single-sample calls
+ * (grad_weight, grad_bias) and their concatenation (grad_x), whether the
+ * samples' weight gradients are summed in one group each or several to a
+ * group (more samples than groups). */
+static void check_backward_sums_over_samples(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int pad) {
   uint64_t s = 3;
-  const int64_t n = 3, c = 1, h = 128, w = 128, o = 200;
-  int64_t xs[4] = {n, c, h, w}, ws[4] = {o, c, 3, 3}, bs[1] = {o}, ys[4] = {n, o, h - 2, w - 2};
+  const int64_t oh = h + 2 * pad - 2, ow = w + 2 * pad - 2;
+  int64_t xs[4] = {n, c, h, w}, ws[4] = {o, c, 3, 3}, bs[1] = {o}, ys[4] = {n, o, oh, ow};
   dl_tensor *x = make_f32(4, xs, NULL), *wt = make_f32(4, ws, NULL), *gy = make_f32(4, ys, NULL);
   fill_uniform(x, &s, -1, 1), fill_uniform(wt, &s, -1, 1), fill_uniform(gy, &s, -1, 1);
   dl_tensor *gx = make_like(x), *gw = make_like(wt), *gb = make_f32(1, bs, NULL);
   dl_error e;
-  if (dl_nn_conv2d_backward(x, wt, gy, gx, gw, gb, 1, 1, 0, 0, NULL, &e) != DL_OK)
+  if (dl_nn_conv2d_backward(x, wt, gy, gx, gw, gb, 1, 1, pad, pad, NULL, &e) != DL_OK)
     fail_msg("backward: %s", e.msg);
 
-  int64_t x1s[4] = {1, c, h, w}, y1s[4] = {1, o, h - 2, w - 2};
+  int64_t x1s[4] = {1, c, h, w}, y1s[4] = {1, o, oh, ow};
   dl_tensor *x1 = make_f32(4, x1s, NULL), *gy1 = make_f32(4, y1s, NULL), *gx1 = make_like(x1);
   dl_tensor *gw_sum = make_like(wt), *gb_sum = make_f32(1, bs, NULL);
   for (int64_t i = 0; i < n; i++) {
     memcpy(x1->ptr, f32(x) + i * x1->numel, (size_t)x1->numel * sizeof(float));
     memcpy(gy1->ptr, f32(gy) + i * gy1->numel, (size_t)gy1->numel * sizeof(float));
-    assert_int_equal(dl_nn_conv2d_backward(x1, wt, gy1, gx1, gw_sum, gb_sum, 1, 1, 0, 0, NULL, NULL), DL_OK);
+    assert_int_equal(dl_nn_conv2d_backward(x1, wt, gy1, gx1, gw_sum, gb_sum, 1, 1, pad, pad, NULL, NULL),
+                     DL_OK);
     expect_close("grad_x of one sample", f32(gx) + i * x1->numel, f32(gx1), x1->numel, 1e-5);
   }
   expect_close("grad_weight", f32(gw), f32(gw_sum), gw->numel, 1e-4);
   expect_close("grad_bias", f32(gb), f32(gb_sum), gb->numel, 1e-4);
+  dl_tensor *all[] = {x, wt, gy, gx, gw, gb, x1, gy1, gx1, gw_sum, gb_sum};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) dl_tensor_release(all[i]);
+}
 
-  /* With col kept from forward, the whole batch is one chunk: same results. */
-  int64_t col_shape[2] = {9, n * (h - 2) * (w - 2)};
-  dl_tensor *col = make_f32(2, col_shape, NULL), *y = make_f32(4, ys, NULL), *want_y = make_f32(4, ys, NULL);
-  dl_tensor *gx_col = make_like(x), *gw_col = make_like(wt);
-  assert_int_equal(dl_nn_conv2d_forward(x, wt, NULL, want_y, 1, 1, 0, 0, NULL, NULL), DL_OK);
-  assert_int_equal(dl_nn_conv2d_forward(x, wt, NULL, y, 1, 1, 0, 0, col, NULL), DL_OK);
-  expect_close("y with col", f32(y), f32(want_y), y->numel, 1e-5);
-  assert_int_equal(dl_nn_conv2d_backward(x, wt, gy, gx_col, gw_col, NULL, 1, 1, 0, 0, col, NULL), DL_OK);
-  expect_close("grad_x with col", f32(gx_col), f32(gx), gx->numel, 1e-5);
-  expect_close("grad_weight with col", f32(gw_col), f32(gw), gw->numel, 1e-4);
-  /* Backward used col as work space for grad_x; unfold again, then skip grad_x:
-   * the weight gradient adds up to twice the single one. */
-  assert_int_equal(dl_nn_conv2d_forward(x, wt, NULL, y, 1, 1, 0, 0, col, NULL), DL_OK);
-  assert_int_equal(dl_nn_conv2d_backward(x, wt, gy, NULL, gw_col, NULL, 1, 1, 0, 0, col, NULL), DL_OK);
+static void test_conv2d_backward_sums_over_samples(void **state) {
+  check_backward_sums_over_samples(3, 1, 128, 128, 200, 0);
+  check_backward_sums_over_samples(37, 2, 6, 7, 3, 1); /* 37 samples in 16 groups of 2 or 3 */
+}
+
+/* col kept from forward gives the same results, and backward leaves it
+ * intact: a second backward without a new forward adds the same grads. */
+static void test_conv2d_col_from_forward(void **state) {
+  uint64_t s = 4;
+  const int64_t n = 5, c = 3, h = 9, w = 8, o = 4;
+  int64_t xs[4] = {n, c, h, w}, ws[4] = {o, c, 3, 3}, ys[4] = {n, o, h, w};
+  dl_tensor *x = make_f32(4, xs, NULL), *wt = make_f32(4, ws, NULL), *gy = make_f32(4, ys, NULL);
+  fill_uniform(x, &s, -1, 1), fill_uniform(wt, &s, -1, 1), fill_uniform(gy, &s, -1, 1);
+  dl_tensor *y = make_f32(4, ys, NULL), *want_y = make_f32(4, ys, NULL);
+  dl_tensor *gx = make_like(x), *gw = make_like(wt), *gx_col = make_like(x), *gw_col = make_like(wt);
+  int64_t col_shape[2] = {c * 9, n * h * w};
+  dl_tensor *col = make_f32(2, col_shape, NULL);
+  assert_int_equal(dl_nn_conv2d_forward(x, wt, NULL, want_y, 1, 1, 1, 1, NULL, NULL), DL_OK);
+  assert_int_equal(dl_nn_conv2d_backward(x, wt, gy, gx, gw, NULL, 1, 1, 1, 1, NULL, NULL), DL_OK);
+  assert_int_equal(dl_nn_conv2d_forward(x, wt, NULL, y, 1, 1, 1, 1, col, NULL), DL_OK);
+  assert_memory_equal(f32(y), f32(want_y), (size_t)y->numel * sizeof(float));
+  assert_int_equal(dl_nn_conv2d_backward(x, wt, gy, gx_col, gw_col, NULL, 1, 1, 1, 1, col, NULL), DL_OK);
+  assert_memory_equal(f32(gx_col), f32(gx), (size_t)gx->numel * sizeof(float));
+  assert_memory_equal(f32(gw_col), f32(gw), (size_t)gw->numel * sizeof(float));
+  assert_int_equal(dl_nn_conv2d_backward(x, wt, gy, NULL, gw_col, NULL, 1, 1, 1, 1, col, NULL), DL_OK);
   for (int64_t i = 0; i < gw->numel; i++) f32(gw)[i] *= 2;
-  expect_close("grad_weight twice, with col", f32(gw_col), f32(gw), gw->numel, 1e-4);
-  int64_t bad_shape[2] = {9, 7};
+  expect_close("grad_weight twice, with col", f32(gw_col), f32(gw), gw->numel, 1e-5);
+  int64_t bad_shape[2] = {c * 9, 7};
   dl_tensor *bad_col = make_f32(2, bad_shape, NULL);
-  assert_int_equal(dl_nn_conv2d_forward(x, wt, NULL, y, 1, 1, 0, 0, bad_col, &e), DL_E_SHAPE);
-  assert_non_null(strstr(e.msg, "col has shape [9, 7], expected [9, 47628]"));
-  dl_tensor *all[] = {x,      wt,     gy,  gx, gw,     gb,     x1,     gy1,    gx1,
-                      gw_sum, gb_sum, col, y,  want_y, gx_col, gw_col, bad_col};
+  dl_error e;
+  assert_int_equal(dl_nn_conv2d_forward(x, wt, NULL, y, 1, 1, 1, 1, bad_col, &e), DL_E_SHAPE);
+  assert_non_null(strstr(e.msg, "col has shape [27, 7], expected [27, 360]"));
+  dl_tensor *all[] = {x, wt, gy, y, want_y, gx, gw, gx_col, gw_col, col, bad_col};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) dl_tensor_release(all[i]);
 }
 
@@ -154,6 +170,45 @@ static void test_maxpool2d_ties_and_nan(void **state) {
   assert_float_equal(f32(gx)[1], 0.5f, 0);
   dl_tensor_release(x), dl_tensor_release(y), dl_tensor_release(argmax), dl_tensor_release(gy);
   dl_tensor_release(gx);
+}
+
+/* The first maximum in row order, or the first NaN, of the 2x2 window whose
+ * top-left element is in[first] (rows w apart): the definition. */
+static int64_t naive_argmax_2x2(const float *in, int64_t first, int64_t w) {
+  const int64_t at[4] = {first, first + 1, first + w, first + w + 1};
+  for (int i = 0; i < 4; i++)
+    if (isnan(in[at[i]])) return at[i];
+  int64_t best = at[0];
+  for (int i = 1; i < 4; i++) {
+    const float v = in[at[i]], b = in[best];
+    if (v > b || (v == 0 && b == 0 && signbit(b) && !signbit(v))) best = at[i]; /* +0 beats -0 */
+  }
+  return best;
+}
+
+/* 2x2 windows at stride 2 on planes wide enough for four windows at a time
+ * and a remainder, with ties, signed zeros, infinities and NaNs of both
+ * signs in every lane: the same choice as the definition. */
+static void test_maxpool2d_2x2_special_values_in_every_lane(void **state) {
+  const float special[] = {0.0f, -0.0f, 1.0f, 1.0f, -INFINITY, INFINITY, NAN, -NAN, 2.5f, -3.0f};
+  const int64_t h = 6, w = 22, planes = 3;
+  int64_t xs[4] = {1, planes, h, w}, ys[4] = {1, planes, h / 2, w / 2};
+  dl_tensor *x = make_f32(4, xs, NULL), *y = make_f32(4, ys, NULL), *argmax = make(DL_I32, 4, ys);
+  uint64_t s = 5;
+  for (int64_t i = 0; i < x->numel; i++) f32(x)[i] = special[(int)(test_uniform(&s) * 10)];
+  assert_int_equal(dl_nn_maxpool2d_forward(x, y, argmax, 2, 2, 2, 2, NULL), DL_OK);
+  for (int64_t p = 0; p < planes; p++)
+    for (int64_t oy = 0; oy < h / 2; oy++)
+      for (int64_t ox = 0; ox < w / 2; ox++) {
+        const float *in = f32(x) + p * h * w;
+        const int64_t o = (p * (h / 2) + oy) * (w / 2) + ox;
+        const int64_t want = naive_argmax_2x2(in, 2 * oy * w + 2 * ox, w);
+        if (((int32_t *)argmax->ptr)[o] != want)
+          fail_msg("plane %lld window (%lld, %lld): argmax %d, want %lld", (long long)p, (long long)oy,
+                   (long long)ox, ((int32_t *)argmax->ptr)[o], (long long)want);
+        assert_memory_equal(&f32(y)[o], &in[want], sizeof(float));
+      }
+  dl_tensor_release(x), dl_tensor_release(y), dl_tensor_release(argmax);
 }
 
 static void test_relu_in_place(void **state) {
@@ -368,8 +423,10 @@ int main(void) {
       cmocka_unit_test(test_linear_forward_by_hand),
       cmocka_unit_test(test_conv2d_forward_by_hand),
       cmocka_unit_test(test_conv2d_forward_matches_naive),
-      cmocka_unit_test(test_conv2d_backward_across_chunks),
+      cmocka_unit_test(test_conv2d_backward_sums_over_samples),
+      cmocka_unit_test(test_conv2d_col_from_forward),
       cmocka_unit_test(test_maxpool2d_ties_and_nan),
+      cmocka_unit_test(test_maxpool2d_2x2_special_values_in_every_lane),
       cmocka_unit_test(test_relu_in_place),
       cmocka_unit_test(test_large_inputs_match_the_definition),
       cmocka_unit_test(test_dropout_statistics_and_seed),

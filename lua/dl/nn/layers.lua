@@ -186,8 +186,6 @@ function Conv2d:backward(x, grad_out, input_grad)
   local col = self._col_ready and self._col or nil
   self:check(C.dl_nn_conv2d_backward(x, self.weight.data, grad_out:contiguous(), grad_in, self.weight.grad,
     self.bias and self.bias.grad, self.stride_h, self.stride_w, self.pad_h, self.pad_w, col, err))
-  -- computing grad_in overwrote col; a second backward unfolds x again
-  if grad_in then self._col_ready = false end
   return grad_in
 end
 

@@ -61,6 +61,22 @@ describe('dl.data.loader', function()
     assert.equals(LABELS[1], seen['/train/Trouser01.png'].label)
   end)
 
+  it('lists loader.items in path order, with the records batches hand out', function()
+    local loader = assert(dl.data.loader(dir, opts { shuffle = false }))
+    local first = loader:batches()()
+    local items = loader.items
+    assert.equals(10, #items)
+    assert.equals(items, loader.items) -- made once
+    assert.equals('/train/Bag01.png', items[1].filename)
+    assert.equals('Bag', items[1].label)
+    assert.equals(dir .. '/items/train/Bag01.png', items[1].local_path)
+    assert.equals(dir .. '/json/train/Bag01.json', items[1].json_path)
+    assert.same({ filename = items[1].filename, label = items[1].label },
+      { filename = first.items[1].filename, label = first.items[1].label })
+    -- once the list exists, batches hand out its records
+    assert.equals(items[1], loader:batches()().items[1])
+  end)
+
   it('reshuffles every epoch, reproducibly from the seed', function()
     local a = assert(dl.data.loader(dir, opts { seed = 3 }))
     local b = assert(dl.data.loader(dir, opts { seed = 3 }))

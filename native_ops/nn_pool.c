@@ -98,9 +98,11 @@ static void pool_row_2x2(const float *r0, const float *r1, int64_t ow, int32_t f
   for (; ox + 4 <= ow; ox += 4) {
     const f32x4 t0 = load4(r0 + 2 * ox), t1 = load4(r0 + 2 * ox + 4);
     const f32x4 b0 = load4(r1 + 2 * ox), b1 = load4(r1 + 2 * ox + 4);
-    const i32x4 even = {0, 2, 4, 6}, odd = {1, 3, 5, 7};
-    const f32x4 a = __builtin_shuffle(t0, t1, even), b = __builtin_shuffle(t0, t1, odd);
-    const f32x4 c = __builtin_shuffle(b0, b1, even), d = __builtin_shuffle(b0, b1, odd);
+    /* even and odd lanes; __builtin_shufflevector builds with gcc (12+) and clang alike */
+    const f32x4 a = __builtin_shufflevector(t0, t1, 0, 2, 4, 6),
+                b = __builtin_shufflevector(t0, t1, 1, 3, 5, 7);
+    const f32x4 c = __builtin_shufflevector(b0, b1, 0, 2, 4, 6),
+                d = __builtin_shufflevector(b0, b1, 1, 3, 5, 7);
     const i32x4 zero = {0, 0, 0, 0}, one = {1, 1, 1, 1}, down = {w, w, w, w};
     i32x4 best = (i32x4)a, key = order_keys(a), off = zero;
     const i32x4 kb = order_keys(b), kc = order_keys(c), kd = order_keys(d);

@@ -27,7 +27,7 @@ int rt_cmd_new(const rt_args *args) {
   if (!template) template = "classifier";
   if (!dir) dir = ".";
   rt_error err;
-  rt_host *h = rt_host_new(NULL, &err);
+  rt_host *h = rt_host_new(NULL, NULL, &err);
   if (!h) {
     fprintf(stderr, "dlrun: %s\n", err.msg);
     return RT_EXIT_ERROR;

@@ -19,7 +19,7 @@ int rt_cmd_run(const rt_args *args) {
   else
     snprintf(dir, sizeof dir, ".");
   rt_error err;
-  rt_host *h = rt_host_new(dir, &err);
+  rt_host *h = rt_host_new(dir, NULL, &err);
   if (!h) {
     fprintf(stderr, "dlrun: %s\n", err.msg);
     return RT_EXIT_ERROR;

@@ -8,7 +8,7 @@
 
 int rt_cmd_test(const rt_args *args) {
   rt_error err;
-  rt_host *h = rt_host_new(NULL, &err);
+  rt_host *h = rt_host_new(NULL, NULL, &err);
   if (!h) {
     fprintf(stderr, "dlrun: %s\n", err.msg);
     return RT_EXIT_ERROR;

@@ -41,9 +41,9 @@ int rt_fs_read_file(const char *path, char **data, size_t *len, rt_error *err);
 int rt_fs_write_atomic(const char *path, const void *data, size_t len, rt_error *err);
 /* Replaces path with data through a temp file and a rename, without the
  * fsyncs: for the reports of a run folder (summary.json, metrics.json, the
- * plots), written whole once at the end. A reader never sees a partial
- * file; a power failure may lose the report, which protects no data (the
- * fsyncs cost a run up to tens of milliseconds). */
+ * plots), written whole once at the end, and for caches. A reader never
+ * sees a partial file; a power failure may lose the file, which protects
+ * no data (the fsyncs cost a run up to tens of milliseconds). */
 int rt_fs_write_report(const char *path, const void *data, size_t len, rt_error *err);
 /* Writes path (created or truncated) without syncing: for files inside a
  * staging folder that is made durable as a whole (rt_fs_sync_fs) and then

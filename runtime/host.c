@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lua_bytecode.h"
 #include "lua_fs.h"
 
 /* The FFI block of native_ops/dl_native.h, generated at build time. */
@@ -127,7 +128,7 @@ static void set_package_path(lua_State *L, const char *lua_dir, const char *adap
   lua_pop(L, 2);
 }
 
-rt_host *rt_host_new(const char *adapter_dir, rt_error *err) {
+rt_host *rt_host_new(const char *adapter_dir, const char *bytecode_dir, rt_error *err) {
   rt_host *h = calloc(1, sizeof *h);
   if (!h) {
     rt_fail(err, "out of memory creating the Lua host");
@@ -149,6 +150,7 @@ rt_host *rt_host_new(const char *adapter_dir, rt_error *err) {
   lua_pushlightuserdata(L, h);
   lua_setfield(L, LUA_REGISTRYINDEX, HOST_KEY);
   set_package_path(L, h->lua_dir, adapter_dir);
+  if (bytecode_dir) rt_lua_bytecode_use(L, h->lua_dir, bytecode_dir);
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "preload");
   lua_pushcfunction(L, load_cdef);

@@ -19,9 +19,10 @@ typedef struct rt_host {
 
 /* A new state with the standard libraries, package.path pointing at the dl
  * package (and at adapter_dir first, when not NULL), dl._cdef and dl._fs
- * (lua_fs.h) preloaded.
+ * (lua_fs.h) preloaded. With bytecode_dir (may be NULL), the dl package
+ * loads through a bytecode cache there (lua_bytecode.h).
  * Caller frees with rt_host_free. */
-rt_host *rt_host_new(const char *adapter_dir, rt_error *err);
+rt_host *rt_host_new(const char *adapter_dir, const char *bytecode_dir, rt_error *err);
 void rt_host_free(rt_host *h);
 
 /* The host that owns L (stored in L's registry). */

@@ -98,7 +98,13 @@ int rt_session_open(rt_session *s, const rt_args *args, const rt_dataset *datase
     *slash = '\0';
   else
     snprintf(dir, sizeof dir, ".");
-  s->host = rt_host_new(dir, &err);
+  /* The home folder first: its tmp/ keeps the dl package's bytecode. */
+  char tmp[RT_PATH_MAX], bytecode[RT_PATH_MAX];
+  if (rt_paths_init(&s->paths, rt_args_value(args, "home"), &err) < 0 ||
+      rt_paths_dir(&s->paths, RT_PLACE_TMP, tmp, &err) < 0 ||
+      rt_fs_path(bytecode, &err, "%s/lua-bytecode", tmp) < 0)
+    return rt_session_fail(err.msg);
+  s->host = rt_host_new(dir, bytecode, &err);
   if (!s->host) return rt_session_fail(err.msg);
   if (args->watch && rt_watch_track(args->watch, s->host, &err) < 0) return rt_session_fail(err.msg);
   if (rt_adapter_load(s->host, args->adapter, args->cmd->name, args->cmd->requires, &err) < 0)
@@ -126,8 +132,7 @@ int rt_session_open(rt_session *s, const rt_args *args, const rt_dataset *datase
     snprintf(s->model_name, sizeof s->model_name, "%s", lua_tostring(L, -1));
     lua_pop(L, 2);
   }
-  if (rt_paths_init(&s->paths, rt_args_value(args, "home"), &err) < 0 ||
-      rt_paths_check_name("model name", s->model_name, &err) < 0 ||
+  if (rt_paths_check_name("model name", s->model_name, &err) < 0 ||
       rt_store_open(&s->store, rt_args_value(args, "store"), &s->paths, &err) < 0 ||
       open_model(s, dataset, &err) < 0 || configure(s, &err) < 0 ||
       (dataset && rt_session_set_dataset(s, dataset, &err) < 0))

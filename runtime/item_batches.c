@@ -13,13 +13,15 @@ static int lua_fail(lua_State *L, rt_error *err) {
   return -1;
 }
 
-int rt_batches_open(rt_batches *b, rt_host *h, rt_item_list *items, const size_t *order, size_t n, int threads,
-                    rt_error *err) {
-  memset(b, 0, sizeof *b);
-  b->host = h;
-  b->items = items;
-  b->order = order;
-  b->n = n;
+/* The adapter's plan: how items are prepared, the batch size and, for the
+ * pipeline, its spec (zeroed otherwise). */
+typedef struct plan {
+  rt_prep_mode mode;
+  int batch_size;
+  dl_pipeline_spec spec;
+} plan;
+
+static int read_plan(rt_host *h, int threads, plan *p, rt_error *err) {
   lua_State *L = h->L;
   /* dl.host.batch_plan(A, threads) -> mode, batch_size, pipeline spec (cdata) | nil, msg */
   rt_adapter_push(h);
@@ -31,21 +33,52 @@ int rt_batches_open(rt_batches *b, rt_host *h, rt_item_list *items, const size_t
     return -1;
   }
   const char *mode = lua_tostring(L, -3);
-  b->mode = strcmp(mode, "pipeline") == 0 ? RT_PREP_PIPELINE
+  memset(p, 0, sizeof *p);
+  p->mode = strcmp(mode, "pipeline") == 0  ? RT_PREP_PIPELINE
             : strcmp(mode, "adapter") == 0 ? RT_PREP_ADAPTER
                                            : RT_PREP_DEFAULT;
-  b->batch_size = (int)lua_tointeger(L, -2);
-  int rc = 0;
-  if (b->mode == RT_PREP_PIPELINE) {
-    const dl_pipeline_spec *spec = lua_topointer(L, -1); /* the cdata's payload, alive while on the stack */
-    dl_error e;
-    rc = dl_pipeline_new(&b->pipe, spec, &e);
-    for (size_t i = 0; rc == 0 && i < n; i++) rc = dl_pipeline_add_path(b->pipe, items->v[order[i]].local_path, &e);
-    if (rc == 0) rc = dl_pipeline_start(b->pipe, &e);
-    if (rc < 0) rc = rt_fail(err, "cannot start the item pipeline: %s", e.msg);
-  }
+  p->batch_size = (int)lua_tointeger(L, -2);
+  /* the cdata's payload, alive while on the stack; memcpy keeps its zeroed padding, for memcmp */
+  if (p->mode == RT_PREP_PIPELINE) memcpy(&p->spec, lua_topointer(L, -1), sizeof p->spec);
   lua_pop(L, 3);
-  return rc;
+  return 0;
+}
+
+/* Takes plan p and, for the pipeline, starts it over the items. */
+static int start(rt_batches *b, const plan *p, rt_error *err) {
+  b->mode = p->mode;
+  b->batch_size = p->batch_size;
+  b->spec = p->spec;
+  if (b->mode != RT_PREP_PIPELINE) return 0;
+  dl_error e;
+  int rc = dl_pipeline_new(&b->pipe, &b->spec, &e);
+  for (size_t i = 0; rc == 0 && i < b->n; i++)
+    rc = dl_pipeline_add_path(b->pipe, b->items->v[b->order[i]].local_path, &e);
+  if (rc == 0) rc = dl_pipeline_start(b->pipe, &e);
+  return rc < 0 ? rt_fail(err, "cannot start the item pipeline: %s", e.msg) : 0;
+}
+
+int rt_batches_open(rt_batches *b, rt_host *h, rt_item_list *items, const size_t *order, size_t n,
+                    int threads, rt_error *err) {
+  memset(b, 0, sizeof *b);
+  b->host = h;
+  b->items = items;
+  b->order = order;
+  b->n = n;
+  b->threads = threads;
+  plan p;
+  if (read_plan(h, threads, &p, err) < 0) return -1;
+  return start(b, &p, err);
+}
+
+int rt_batches_confirm(rt_batches *b, rt_error *err) {
+  plan p;
+  if (read_plan(b->host, b->threads, &p, err) < 0) return -1;
+  if (p.mode == b->mode && p.batch_size == b->batch_size && memcmp(&p.spec, &b->spec, sizeof p.spec) == 0)
+    return 0;
+  dl_pipeline_free(b->pipe);
+  b->pipe = NULL;
+  return start(b, &p, err);
 }
 
 /* Reads back the sizes the preparation learnt into the items. */

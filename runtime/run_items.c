@@ -116,22 +116,30 @@ static int open_run(rt_run_items *r, const rt_args *args, const char *command, r
     return rt_run_items_close(r, rt_session_fail(err.msg));
   if (removed) fprintf(stderr, "dlrun: removed %ld temp files left by an interrupted run in %s\n", removed, docs);
 
-  rc = args->watch ? rt_watch_load_model(args->watch, &r->session) : rt_session_load_model(&r->session);
-  if (rc != 0) return rt_run_items_close(r, rc);
-  if (rt_run_open(&r->run, &r->session.paths, command, r->session.model_name, &err) < 0)
-    return rt_run_items_close(r, rt_session_fail(err.msg));
-  r->run_open = true;
-
   r->order = malloc((r->items.n ? r->items.n : 1) * sizeof *r->order);
   r->failed = calloc(r->items.n ? r->items.n : 1, sizeof *r->failed);
   if (!r->order || !r->failed) return rt_run_items_close(r, rt_session_fail("out of memory"));
   bool resume = rt_args_flag(args, "resume");
+  long skipped = 0;
   for (size_t i = 0; i < r->items.n; i++) {
     if (resume && done && done(r, &r->items.v[i]))
-      r->run.skipped++;
+      skipped++;
     else
       r->order[r->n++] = i;
   }
+
+  /* The pipeline starts before load(): the first batch decodes while the
+   * model loads (a third of a one-image predict). */
+  if (rt_batches_open(&r->batches, r->session.host, &r->items, r->order, r->n, threads, &err) < 0)
+    return rt_run_items_close(r, rt_session_fail(err.msg));
+  r->batches_open = true;
+  rc = args->watch ? rt_watch_load_model(args->watch, &r->session) : rt_session_load_model(&r->session);
+  if (rc != 0) return rt_run_items_close(r, rc);
+  if (rt_batches_confirm(&r->batches, &err) < 0) return rt_run_items_close(r, rt_session_fail(err.msg));
+  if (rt_run_open(&r->run, &r->session.paths, command, r->session.model_name, &err) < 0)
+    return rt_run_items_close(r, rt_session_fail(err.msg));
+  r->run_open = true;
+  r->run.skipped = skipped;
 
   /* self.log writes into the run folder too */
   lua_State *L = r->session.host->L;
@@ -140,10 +148,6 @@ static int open_run(rt_run_items *r, const rt_args *args, const char *command, r
   snprintf(log_path, sizeof log_path, "%s/log.txt", r->run.dir);
   lua_pushstring(L, log_path);
   if (rt_host_call(L, "dl.host", "attach_log", 2, 0) != 0) return rt_run_items_close(r, rt_session_fail(lua_tostring(L, -1)));
-
-  if (rt_batches_open(&r->batches, r->session.host, &r->items, r->order, r->n, threads, &err) < 0)
-    return rt_run_items_close(r, rt_session_fail(err.msg));
-  r->batches_open = true;
   rt_signals_install();
   rt_progress_start(&r->progress, command, (long)r->n, rt_args_flag(args, "quiet"));
   return 0;

@@ -319,6 +319,33 @@ LUA
   assert_contains "$(doc_summary "$DATALOOP_PATH/datasets/fm/json/test" plain)" "/test/00003.png u8:28x28x1 "
 }
 
+# The pipeline starts on the items while load() runs; when load() changes the
+# input or the batch size, the batches follow the adapter as load() left it.
+test_load_may_change_the_input_and_the_batch_size() {
+  import_small 5
+  cat >s.lua <<'LUA'
+local dl = require 'dl'
+local A = dl.Adapter { name = 'sizer', input = { size = { 28, 28 }, channels = 1 }, configuration = { batch_size = 4 } }
+function A:load()
+  self.input = { size = { 12, 10 }, channels = 3 }
+  self.configuration.batch_size = 2
+end
+function A:predict(batch)
+  local out = {}
+  for i = 1, batch.n do
+    out[i] = { dl.classification(table.concat(batch.tensor:size(), 'x'), 1) }
+  end
+  return out
+end
+return A
+LUA
+  expect_exit 0 "$DLRUN" s.lua predict --dataset fm --filter dir=/test -q
+  local summary
+  summary=$(doc_summary "$DATALOOP_PATH/datasets/fm/json/test" sizer)
+  assert_contains "$summary" "/test/00001.png 2x3x10x12 "
+  assert_contains "$summary" "/test/00005.png 1x3x10x12 "
+}
+
 test_usage_errors_of_predict() {
   write_name_classifier a.lua
   expect_exit 2 "$DLRUN" a.lua predict

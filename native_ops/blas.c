@@ -13,12 +13,15 @@
  * (nn_parallel.c). OpenBLAS is its single-threaded build (Debian's
  * libopenblas0-serial), and dl__sgemm splits a large product into column
  * (or row) blocks that the pool's threads multiply side by side. OpenBLAS's
- * own threads spin in sched_yield after every call, waiting for the next:
- * in a training step, whose GEMMs alternate with im2col, pooling, ReLU and
- * optimizer passes on the nn pool, they took about a quarter of the CPU
- * time and fought the pool (and the batching pipeline's workers) for the
- * cores. The pool's threads sleep on a condition variable instead, and a
- * GEMM too small to repay waking them runs on the calling thread. */
+ * own threads spin in sched_yield for ~0.1 s after every call, waiting for
+ * the next: in a training step, whose GEMMs alternate with im2col, pooling,
+ * ReLU and optimizer passes on the nn pool, they took about a quarter of
+ * the CPU time and fought the pool (and the batching pipeline's workers)
+ * for the cores; called from the pool's threads (conv2d's samples), they
+ * made a CNN step 4x slower. The pool's threads spin for 0.1 ms, then
+ * sleep (nn_parallel.c), and a GEMM too small to repay a hand-over runs on
+ * the calling thread. Split blocks give the same bits as the whole product,
+ * so results do not depend on the number of cores. */
 #include "nn_internal.h"
 
 #include <cblas.h>
@@ -28,9 +31,11 @@
 
 /* Products up to this many multiply-adds take the plain loop. */
 enum { MAX_PLAIN_MACS = 1 << 12 };
-/* Products below this many multiply-adds run on the calling thread: waking
- * a worker costs some 10-20 us, the time of a 1M multiply-add sgemm. */
-enum { MIN_SPLIT_MACS = 1 << 21 };
+/* Products below this many multiply-adds run on the calling thread: each
+ * block must outweigh handing it to a worker (a few microseconds while the
+ * worker spins, tens when it must be woken). Measured on the MLP's step:
+ * 2^19 to 2^20 best, 2^21 10% slower, 2^23 40%. */
+enum { MIN_SPLIT_MACS = 1 << 20 };
 /* Blocks a product splits into are multiples of this many rows or columns,
  * so that each block keeps OpenBLAS's kernels on full register tiles. */
 enum { SPLIT_QUANTUM = 32 };
@@ -130,6 +135,6 @@ int dl__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float
   const int64_t quanta = (extent + SPLIT_QUANTUM - 1) / SPLIT_QUANTUM;
   /* Multiply-adds of one quantum; each chunk of the loop gets enough of them. */
   const int64_t quantum_macs = SPLIT_QUANTUM * other * (k > 0 ? k : 1);
-  dl__nn_parallel_for(quanta, MIN_SPLIT_MACS / quantum_macs + 1, run_blocks, &g);
+  dl__nn_parallel_for(quanta, (MIN_SPLIT_MACS + quantum_macs - 1) / quantum_macs, run_blocks, &g);
   return DL_OK;
 }

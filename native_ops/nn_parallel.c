@@ -25,17 +25,17 @@ enum { SPIN_NS = 100 * 1000 };
 enum { MAX_THREADS = 8 };
 
 typedef struct pool {
-  pthread_mutex_t lock; /* guards everything below */
-  pthread_cond_t wake;  /* workers wait here for the next loop */
-  pthread_cond_t done;  /* the caller waits here for the last chunk */
+  pthread_mutex_t lock;       /* guards everything below */
+  pthread_cond_t wake;        /* workers wait here for the next loop */
+  pthread_cond_t done;        /* the caller waits here for the last chunk */
   _Atomic int64_t generation; /* bumped for every loop; read unlocked while spinning */
-  dl__nn_range_fn fn;   /* the current loop: fn(ctx, ...) over [0, n) in `chunks` chunks */
+  dl__nn_range_fn fn;         /* the current loop: fn(ctx, ...) over [0, n) in `chunks` chunks */
   void *ctx;
   int64_t n, chunks;
-  int64_t next;     /* the next chunk to take */
+  int64_t next;             /* the next chunk to take */
   _Atomic int64_t finished; /* chunks done; read unlocked while spinning */
-  int workers;      /* threads started */
-  pid_t owner;      /* the process that started them */
+  int workers;              /* threads started */
+  pid_t owner;              /* the process that started them */
 } pool;
 
 static pool the_pool = {

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,9 +213,7 @@ int rt_fs_commit_temp(int fd, const char *tmp, const char *path, rt_error *err) 
   return rt_fs_sync_dir(dir, err);
 }
 
-/* Writes data to a temp file beside path and renames it over path; with
- * durable, the temp file and then the directory are synced too. */
-static int write_replacing(const char *path, const void *data, size_t len, bool durable, rt_error *err) {
+int rt_fs_write_atomic(const char *path, const void *data, size_t len, rt_error *err) {
   char tmp[RT_PATH_MAX];
   int fd = rt_fs_open_temp(path, tmp, err);
   if (fd < 0) return -1;
@@ -225,21 +222,23 @@ static int write_replacing(const char *path, const void *data, size_t len, bool 
     unlink(tmp);
     return -1;
   }
-  if (durable) return rt_fs_commit_temp(fd, tmp, path, err);
-  if (close(fd) < 0 || rename(tmp, path) < 0) {
-    int e = errno;
-    unlink(tmp);
-    return rt_fail(err, "cannot write %s: %s", path, strerror(e));
-  }
-  return 0;
+  return rt_fs_commit_temp(fd, tmp, path, err);
 }
 
-int rt_fs_write_atomic(const char *path, const void *data, size_t len, rt_error *err) {
-  return write_replacing(path, data, len, true, err);
+int rt_fs_publish_temp(int fd, const char *tmp, const char *path, const void *data, size_t len,
+                       rt_error *err) {
+  int rc = write_all(fd, data, len, path, err);
+  if (close(fd) < 0 && rc == 0) rc = rt_fail(err, "cannot write %s: %s", path, strerror(errno));
+  if (rc == 0 && rename(tmp, path) < 0) rc = rt_fail(err, "cannot write %s: %s", path, strerror(errno));
+  if (rc < 0) unlink(tmp);
+  return rc;
 }
 
 int rt_fs_write_report(const char *path, const void *data, size_t len, rt_error *err) {
-  return write_replacing(path, data, len, false, err);
+  char tmp[RT_PATH_MAX];
+  int fd = rt_fs_open_temp(path, tmp, err);
+  if (fd < 0) return -1;
+  return rt_fs_publish_temp(fd, tmp, path, data, len, err);
 }
 
 int rt_fs_write_file(const char *path, const void *data, size_t len, rt_error *err) {

@@ -51,6 +51,11 @@ int rt_fs_write_report(const char *path, const void *data, size_t len, rt_error 
 int rt_fs_write_file(const char *path, const void *data, size_t len, rt_error *err);
 /* Makes every write on the file system holding path durable (syncfs). */
 int rt_fs_sync_fs(const char *path, rt_error *err);
+/* rt_fs_write_report in two steps: data into a temp file from
+ * rt_fs_open_temp, then renamed over path. Always consumes fd; on failure
+ * the temp file is removed. */
+int rt_fs_publish_temp(int fd, const char *tmp, const char *path, const void *data, size_t len,
+                       rt_error *err);
 /* Copies src to dst; dst is written atomically. */
 int rt_fs_copy_file(const char *src, const char *dst, rt_error *err);
 

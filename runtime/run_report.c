@@ -19,7 +19,7 @@ double rt_now(void) {
 
 int rt_run_open(rt_run *r, const rt_paths *p, const char *command, const char *model, rt_error *err) {
   memset(r, 0, sizeof *r);
-  r->failures_fd = -1;
+  r->failures_fd = r->summary_fd = -1;
   snprintf(r->command, sizeof r->command, "%s", command);
   snprintf(r->model, sizeof r->model, "%s", model);
   char runs[RT_PATH_MAX];
@@ -43,6 +43,9 @@ int rt_run_open(rt_run *r, const rt_paths *p, const char *command, const char *m
   if (rt_fs_path(path, err, "%s/log.txt", r->dir) < 0) return -1;
   r->log = fopen(path, "a");
   if (!r->log) return rt_fail(err, "cannot create %s: %s", path, strerror(errno));
+  if (rt_fs_path(path, err, "%s/summary.json", r->dir) < 0) return -1;
+  r->summary_fd = rt_fs_open_temp(path, r->summary_tmp, err);
+  if (r->summary_fd < 0) return -1;
   r->started = rt_now();
   return 0;
 }
@@ -77,7 +80,12 @@ int rt_run_finish(rt_run *r, json_t *extra, FILE *out, rt_error *err) {
   char path[RT_PATH_MAX];
   int rc = text ? 0 : rt_fail(err, "out of memory writing the run summary");
   if (rc == 0 && rt_fs_path(path, err, "%s/summary.json", r->dir) < 0) rc = -1;
-  if (rc == 0) rc = rt_fs_write_report(path, text, strlen(text), err);
+  if (rc == 0 && r->summary_fd >= 0) {
+    rc = rt_fs_publish_temp(r->summary_fd, r->summary_tmp, path, text, strlen(text), err);
+    r->summary_fd = -1;
+  } else if (rc == 0) {
+    rc = rt_fs_write_report(path, text, strlen(text), err);
+  }
   free(text);
   if (out)
     fprintf(out, "%s: %ld ok, %ld failed, %ld skipped in %.1f s (%.1f items/s); run folder %s\n", r->command, r->ok,
@@ -89,6 +97,11 @@ int rt_run_finish(rt_run *r, json_t *extra, FILE *out, rt_error *err) {
 void rt_run_close(rt_run *r) {
   if (r->failures_fd >= 0) close(r->failures_fd);
   r->failures_fd = -1;
+  if (r->summary_fd >= 0) { /* closed before finishing */
+    close(r->summary_fd);
+    unlink(r->summary_tmp);
+  }
+  r->summary_fd = -1;
   if (r->log) fclose(r->log);
   r->log = NULL;
 }

@@ -10,9 +10,13 @@
  * in a plain loop than a call into OpenBLAS does, let alone loading it.
  *
  * Threading policy: ONE pool of worker threads per process, the nn pool
- * (nn_parallel.c). OpenBLAS is its single-threaded build (Debian's
- * libopenblas0-serial), and dl__sgemm splits a large product into column
- * (or row) blocks that the pool's threads multiply side by side. OpenBLAS's
+ * (nn_parallel.c). OpenBLAS runs one thread per call, and dl__sgemm splits
+ * a large product into column (or row) blocks that the pool's threads
+ * multiply side by side (conv2d also multiplies its samples on the pool).
+ * That takes Debian's threaded build set to one thread: its serial and
+ * OpenMP builds share work buffers between calls, and two threads calling
+ * them at once got wrong products (tests/native_ops/test_blas.c multiplies
+ * from two threads at once). OpenBLAS's
  * own threads spin in sched_yield for ~0.1 s after every call, waiting for
  * the next: in a training step, whose GEMMs alternate with im2col, pooling,
  * ReLU and optimizer passes on the nn pool, they took about a quarter of
@@ -28,6 +32,8 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Products up to this many multiply-adds take the plain loop. */
 enum { MAX_PLAIN_MACS = 1 << 12 };
@@ -46,21 +52,47 @@ static struct {
   char why[200];                  /* why loading failed */
 } blas = {.once = PTHREAD_ONCE_INIT};
 
-static void load(void) {
+/* OpenBLAS's constructor, run by dlopen, reads its thread count from the
+ * environment once and starts that many threads but one, which spin for
+ * ~0.1 s: the variable says 1 for that moment, then gets its old value
+ * back. setenv is unsafe while another thread reads the environment; the
+ * threads dlrun has then (the batching pipeline's, the nn pool's) do not. */
+static void *open_single_threaded(void) {
+  static const char VAR[] = "OPENBLAS_NUM_THREADS";
+  const char *user = getenv(VAR);
+  char *saved = user ? strdup(user) : NULL; /* owned; setenv may free user */
+  setenv(VAR, "1", 1);
   void *lib = dlopen(DL_OPENBLAS_PATH, RTLD_NOW | RTLD_LOCAL);
+  if (saved)
+    setenv(VAR, saved, 1);
+  else
+    unsetenv(VAR);
+  free(saved);
+  return lib;
+}
+
+static void load(void) {
+  void *lib = open_single_threaded();
   if (!lib) {
     snprintf(blas.why, sizeof blas.why, "%s", dlerror());
     return;
   }
   /* The dlsym idiom: POSIX lets a function pointer travel through void *. */
+  void (*set_num_threads)(int);
+  *(void **)&set_num_threads = dlsym(lib, "openblas_set_num_threads");
   *(void **)&blas.sgemm = dlsym(lib, "cblas_sgemm");
-  if (!blas.sgemm) snprintf(blas.why, sizeof blas.why, "%s has no cblas_sgemm", DL_OPENBLAS_PATH);
+  if (!blas.sgemm || !set_num_threads) {
+    blas.sgemm = NULL;
+    snprintf(blas.why, sizeof blas.why, "%s lacks cblas_sgemm or openblas_set_num_threads", DL_OPENBLAS_PATH);
+    return;
+  }
+  set_num_threads(1); /* whatever the environment said */
 }
 
 int dl__blas_load(dl_error *err) {
   pthread_once(&blas.once, load);
   if (blas.sgemm) return DL_OK;
-  return dl__fail(err, DL_E_UNSUPPORTED, "cannot load OpenBLAS (Debian package libopenblas0-serial): %s",
+  return dl__fail(err, DL_E_UNSUPPORTED, "cannot load OpenBLAS (Debian package libopenblas0-pthread): %s",
                   blas.why);
 }
 

@@ -9,7 +9,7 @@
 #            first use (runtime/lazy_lib.h, native_ops/blas.c), which keeps
 #            their ~50 shared objects out of every start. Their sonames,
 #            read from the libraries compiled against, become -D flags;
-#            OpenBLAS is its single-threaded build, by path (blas.c says why).
+#            OpenBLAS is its threaded build, by path (blas.c says why).
 set -euo pipefail
 linked="luajit libjpeg libturbojpeg spng jansson nettle zlib"
 lazy="libcurl libarchive cairo fontconfig openblas"
@@ -34,8 +34,8 @@ sonames="-DRT_SONAME_CURL='\"$(soname libcurl curl)\"'"
 sonames+=" -DRT_SONAME_ARCHIVE='\"$(soname libarchive archive)\"'"
 sonames+=" -DRT_SONAME_CAIRO='\"$(soname cairo cairo)\"'"
 sonames+=" -DRT_SONAME_FONTCONFIG='\"$(soname fontconfig fontconfig)\"'"
-openblas=$(dpkg-query -L libopenblas0-serial 2>/dev/null | grep '/libopenblas\.so\.0$' | head -n 1 || true)
-[ -n "$openblas" ] || { echo "configure: libopenblas0-serial is not installed" >&2; exit 1; }
+openblas=$(dpkg-query -L libopenblas0-pthread 2>/dev/null | grep '/libopenblas\.so\.0$' | head -n 1 || true)
+[ -n "$openblas" ] || { echo "configure: libopenblas0-pthread is not installed" >&2; exit 1; }
 sonames+=" -DDL_OPENBLAS_PATH='\"$openblas\"'"
 
 echo "DEPS_CFLAGS := $(pkg-config --cflags $linked $lazy) $sonames"

@@ -12,7 +12,7 @@ build_pkgs=(
   libluajit-5.1-dev luajit lua-cjson
   libarchive-dev libcurl4-openssl-dev nettle-dev libjansson-dev zlib1g-dev
   libjpeg62-turbo-dev libturbojpeg0-dev libspng-dev
-  libopenblas-dev libopenblas0-serial   # headers; the single-threaded build dlrun loads
+  libopenblas-dev libopenblas0-pthread   # headers; the threaded build dlrun loads, set to one thread
   libcairo2-dev libfontconfig-dev fonts-dejavu-core
 )
 test_pkgs=(

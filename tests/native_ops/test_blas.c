@@ -1,12 +1,16 @@
-/* cmocka tests of dl__sgemm (native_ops/blas.c): every transpose pair
- * against a double-precision loop, in the plain loop for tiny products,
- * one OpenBLAS call, and a product split over the worker threads; alpha,
- * beta and leading dimensions wider than the matrices. */
+/* cmocka tests of dl__sgemm (native_ops/blas.c): loading OpenBLAS with one
+ * thread and no more threads in the process; every transpose pair against
+ * a double-precision loop, in the plain loop for tiny products, one
+ * OpenBLAS call, and a product split over the worker threads; alpha, beta
+ * and leading dimensions wider than the matrices; products from two
+ * threads at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +82,28 @@ static void run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, 
   free_product(&p);
 }
 
+/* Threads of this process. */
+static int thread_count(void) {
+  DIR *d = opendir("/proc/self/task");
+  int n = 0;
+  for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
+  if (d) closedir(d);
+  return n;
+}
+
+/* Runs first, before anything loads OpenBLAS: loading starts no thread
+ * (OpenBLAS's own would spin for 0.1 s), whatever OPENBLAS_NUM_THREADS
+ * says, and leaves that variable as it was. */
+static void test_loading_starts_no_thread(void **state) {
+  setenv("OPENBLAS_NUM_THREADS", "3", 1);
+  const int before = thread_count();
+  dl_error err;
+  assert_int_equal(dl__blas_load(&err), DL_OK);
+  assert_int_equal(thread_count(), before);
+  assert_string_equal(getenv("OPENBLAS_NUM_THREADS"), "3");
+  unsetenv("OPENBLAS_NUM_THREADS");
+}
+
 static void test_tiny_products_take_the_plain_loop(void **state) {
   for (int t = 0; t < 4; t++) {
     run(t & 1, t & 2, 1, 3, 3, 1.0f, 0.0f); /* the scaffold adapter's 1x3 by 3x3 */
@@ -116,6 +142,47 @@ static void test_split_is_bitwise_the_same_as_blocks(void **state) {
   free_product(&p);
 }
 
+/* Two threads multiplying at once, each many times (Debian's serial
+ * OpenBLAS shares its work buffers between calls and got wrong products
+ * here): every product must be right. */
+typedef struct racer {
+  const product *p;
+  const float *want;
+  float *c;
+  int wrong;
+} racer;
+
+static void *race(void *arg) {
+  racer *r = arg;
+  const product *p = r->p;
+  for (int i = 0; i < 300; i++) {
+    dl__sgemm(p->ta, p->tb, p->m, p->n, p->k, 1.0f, p->a, p->lda, p->b, p->ldb, 0.0f, r->c, p->n, NULL);
+    r->wrong += memcmp(r->c, r->want, (size_t)(p->m * p->n) * sizeof(float)) != 0;
+  }
+  return NULL;
+}
+
+static void test_products_from_two_threads_at_once(void **state) {
+  const int64_t shapes[][3] = {{64, 128, 256}, {128, 256, 64}, {64, 256, 128}};
+  for (int s = 0; s < 3; s++) {
+    product p = make_product(s == 1, s == 0, shapes[s][0], shapes[s][1], shapes[s][2], 0);
+    p.ldc = p.n;
+    const size_t size = (size_t)(p.m * p.n) * sizeof(float);
+    float *want = malloc(size);
+    assert_int_equal(
+        dl__sgemm(p.ta, p.tb, p.m, p.n, p.k, 1.0f, p.a, p.lda, p.b, p.ldb, 0.0f, want, p.n, NULL), 0);
+    racer r[2] = {{&p, want, malloc(size), 0}, {&p, want, malloc(size), 0}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    assert_int_equal(r[0].wrong + r[1].wrong, 0);
+    free(r[0].c);
+    free(r[1].c);
+    free(want);
+    free_product(&p);
+  }
+}
+
 static void test_beta_zero_ignores_what_c_held(void **state) {
   float a[4] = {1, 2, 3, 4}, b[4] = {1, 0, 0, 1}, c[4] = {NAN, NAN, INFINITY, NAN};
   dl_error err;
@@ -133,10 +200,12 @@ static void test_empty_products_do_nothing(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_loading_starts_no_thread),
       cmocka_unit_test(test_tiny_products_take_the_plain_loop),
       cmocka_unit_test(test_products_in_one_call),
       cmocka_unit_test(test_large_products_split_over_threads),
       cmocka_unit_test(test_split_is_bitwise_the_same_as_blocks),
+      cmocka_unit_test(test_products_from_two_threads_at_once),
       cmocka_unit_test(test_beta_zero_ignores_what_c_held),
       cmocka_unit_test(test_empty_products_do_nothing),
   };

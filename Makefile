@@ -60,7 +60,7 @@ CMOCKA_TESTS := $(CMOCKA_NATIVE) $(CMOCKA_RUNTIME)
 all: $(DLRUN) $(LUA_LINK) ## build bin/dlrun (the default)
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/  make \1\t\2/' | expand -t 16
+	@grep -hE '^[a-z]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z]+):.*## (.*)/  make \1\t\2/' | expand -t 16
 
 deps: ## install the Debian packages dlrun needs (idempotent)
 	@bash scripts/install-deps.sh
@@ -68,7 +68,7 @@ deps: ## install the Debian packages dlrun needs (idempotent)
 test: all $(CMOCKA_TESTS) ## build, then run cmocka, busted and end-to-end tests
 	@bash tests/run.sh $(BUILD)
 
-demo: all ## import Fashion-MNIST, train, evaluate and predict on the embedded store
+demo: all ## import Fashion-MNIST, train, evaluate, predict and embed on the embedded store
 	@bash scripts/demo.sh $(BUILD)
 
 bench: all ## run the benchmarks (tests/bench) against their references

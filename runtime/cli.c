@@ -208,6 +208,7 @@ int rt_cli_parse(int argc, char **argv, rt_args *args, FILE *out, FILE *errout) 
   const char *first = argv[1];
   if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 || strcmp(first, "help") == 0) {
     const rt_command *c = argc > 2 ? find_command(argv[2]) : NULL;
+    if (argc > 2 && !c) return rt_cli_usage_error(NULL, errout, "no command '%s' to explain", argv[2]);
     rt_cli_help(c, out);
     return RT_CLI_DONE;
   }

@@ -17,15 +17,6 @@
 /* The FFI block of native_ops/dl_native.h, generated at build time. */
 extern const char dl_native_cdef[];
 
-static const char HOST_KEY[] = "dlrun.host";
-
-rt_host *rt_host_from(lua_State *L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, HOST_KEY);
-  rt_host *h = lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  return h;
-}
-
 /* Message handler in the style of lua.c: turn any error value into a string
  * and append the traceback of the stack that raised it. */
 static int traceback_handler(lua_State *L) {
@@ -147,8 +138,6 @@ rt_host *rt_host_new(const char *adapter_dir, const char *bytecode_dir, rt_error
   }
   lua_State *L = h->L;
   luaL_openlibs(L);
-  lua_pushlightuserdata(L, h);
-  lua_setfield(L, LUA_REGISTRYINDEX, HOST_KEY);
   set_package_path(L, h->lua_dir, adapter_dir);
   if (bytecode_dir) rt_lua_bytecode_use(L, h->lua_dir, bytecode_dir);
   lua_getglobal(L, "package");

@@ -1,7 +1,7 @@
 /* host.h — one embedded LuaJIT state with the `dl` package on its path.
  *
- * The host owns the lua_State. Everything a Lua-facing C function needs is
- * reached from the state's registry (rt_host_from), never from statics, so
+ * The host owns the lua_State. A C function exposed to Lua gets what it needs
+ * as closure upvalues or from the state's registry, never from statics, so
  * several states can live at once (hot reload builds a fresh one). Every call
  * into user code goes through rt_host_pcall, which appends a traceback. */
 #ifndef RT_HOST_H
@@ -24,9 +24,6 @@ typedef struct rt_host {
  * Caller frees with rt_host_free. */
 rt_host *rt_host_new(const char *adapter_dir, const char *bytecode_dir, rt_error *err);
 void rt_host_free(rt_host *h);
-
-/* The host that owns L (stored in L's registry). */
-rt_host *rt_host_from(lua_State *L);
 
 /* lua_pcall with a traceback handler. On error the one value left on the
  * stack is "message\nstack traceback:\n...". Returns the lua_pcall status. */

@@ -140,14 +140,6 @@ int rt_session_open(rt_session *s, const rt_args *args, const rt_dataset *datase
   return 0;
 }
 
-int rt_session_refresh_model(rt_session *s, rt_error *err) {
-  json_t *m;
-  if (rt_models_get(&s->store, s->model_name, &m, err) < 0) return -1;
-  json_decref(s->model);
-  s->model = m;
-  return configure(s, err);
-}
-
 int rt_session_load_model(rt_session *s) {
   rt_error err;
   if (rt_load_from_model(&s->store, &s->paths, s->model, s->model_version, rt_args_flag(s->args, "overwrite"),

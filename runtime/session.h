@@ -47,10 +47,6 @@ int rt_session_save_model(rt_session *s, rt_saved_version *out);
  * {id, name, labels}; for a dataset chosen after rt_session_open. */
 int rt_session_set_dataset(rt_session *s, const rt_dataset *ds, rt_error *err);
 
-/* Re-reads the model entity from the store (after a command changed it) and
- * hands it to the adapter as self.model_entity. */
-int rt_session_refresh_model(rt_session *s, rt_error *err);
-
 /* Prints "dlrun: <msg>" and returns RT_EXIT_ERROR. */
 int rt_session_fail(const char *msg);
 

@@ -156,3 +156,14 @@ test_help_of_an_adapter_command_without_an_adapter() {
   expect_exit 0 "$DLRUN" any.lua --help
   assert_contains "$OUT" "Adapter commands"
 }
+
+test_help_command_and_make_help() {
+  expect_exit 0 "$DLRUN" help similar
+  assert_contains "$OUT" "Usage: dlrun similar"
+  expect_exit 2 "$DLRUN" help nosuch
+  assert_contains "$OUT" "no command 'nosuch'"
+  OUT=$(make -s -C "$ROOT" help BUILD="$(dirname "$(dirname "$DLRUN")")")
+  assert_contains "$OUT" "  make test     build, then run cmocka, busted and end-to-end tests"
+  echo "$OUT" | grep -v '^  make [a-z]* ' | grep . && fail "make help printed something else: $OUT"
+  true
+}

@@ -6,10 +6,15 @@
 #include "cli.h"
 #include "commands.h"
 
+/* Options that several groups share, defined once. */
+#define OPTION_HOME {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"}
+#define OPTION_STORE \
+  {"store", 0, RT_OPT_VALUE, "URL", "model store: file:///path or http(s)://host/prefix/ (default: DIR/store)"}
+
 static const rt_option model_options[] = {
     {"model", 'm', RT_OPT_VALUE, "NAME[@vN]", "model to use (default: the adapter's name; created on first use)"},
-    {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
-    {"store", 0, RT_OPT_VALUE, "URL", "model store: file:///path or http(s)://host/prefix/ (default: DIR/store)"},
+    OPTION_HOME,
+    OPTION_STORE,
     {"overwrite", 0, RT_OPT_FLAG, NULL, "extract the model's artifacts again even when that version is present"},
     {NULL, 0, 0, NULL, NULL},
 };
@@ -57,9 +62,8 @@ static const rt_option evaluate_item_options[] = {
 };
 static const rt_option_group evaluate_item_group = {"Items (a dataset's test subset)", evaluate_item_options};
 
-
 static const rt_option import_options[] = {
-    {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
+    OPTION_HOME,
     {"overwrite", 0, RT_OPT_FLAG, NULL, "replace a dataset that already exists"},
     {"validation", 0, RT_OPT_VALUE, "N", "fashion-mnist: the last N training items go to /validation (5000)"},
     {"source", 0, RT_OPT_VALUE, "DIR", "fashion-mnist: folder of the IDX .gz files (default: Debian's package)"},
@@ -90,8 +94,8 @@ static const rt_option_group *const item_groups[] = {&item_group, &model_group, 
 static const rt_option_group *const evaluate_groups[] = {&evaluate_item_group, &model_group, &config_group,
                                                         &output_group, &watch_group, NULL};
 static const rt_option store_options[] = {
-    {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
-    {"store", 0, RT_OPT_VALUE, "URL", "model store: file:///path or http(s)://host/prefix/ (default: DIR/store)"},
+    OPTION_HOME,
+    OPTION_STORE,
     {NULL, 0, 0, NULL, NULL},
 };
 static const rt_option_group store_group = {"Store", store_options};
@@ -262,7 +266,7 @@ static const rt_option similar_options[] = {
     {"vector", 0, RT_OPT_VALUE, "FILE", "query with this vector: a JSON array, or raw float32"},
     {"all", 0, RT_OPT_FLAG, NULL, "the neighbours of every vector, as JSON Lines"},
     {"json", 0, RT_OPT_FLAG, NULL, "print JSON instead of a table"},
-    {"home", 0, RT_OPT_VALUE, "DIR", "store root (default: $DATALOOP_PATH, else ~/.dataloop)"},
+    OPTION_HOME,
     {NULL, 0, 0, NULL, NULL},
 };
 static const rt_option_group similar_group = {"Options", similar_options};

@@ -67,7 +67,7 @@ int rt_plot_canvas_save(rt_plot_canvas *c, const char *path, rt_error *err) {
 
 void rt_plot_font(cairo_t *cr, double size, bool bold) {
   rt_libcairo.select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
-                         bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+                               bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
   rt_libcairo.set_font_size(cr, size);
 }
 
@@ -119,4 +119,20 @@ void rt_plot_release_caches(void) {
   if (!rt_libcairo_loaded()) return; /* nothing was drawn: no caches */
   rt_libcairo.debug_reset_static_data();
   rt_libfontconfig.Fini();
+}
+
+int rt_plot_render(const char *path, rt_plot_plan_fn plan, rt_plot_draw_fn draw, void *ctx, rt_error *err) {
+  rt_plot_canvas measure, canvas;
+  double width = 0, height = 0;
+  int rc = rt_plot_canvas_open(&measure, 1, 1, err);
+  if (rc == 0) plan(measure.cr, ctx, &width, &height);
+  rt_plot_canvas_close(&measure);
+  if (rc < 0) return -1;
+  rc = rt_plot_canvas_open(&canvas, (int)width, (int)height, err);
+  if (rc == 0) {
+    draw(canvas.cr, ctx);
+    rc = rt_plot_canvas_save(&canvas, path, err);
+  }
+  rt_plot_canvas_close(&canvas);
+  return rc;
 }

@@ -23,6 +23,13 @@ void rt_plot_canvas_close(rt_plot_canvas *c);
 /* Writes the canvas as a PNG to path (rt_fs_write_report). */
 int rt_plot_canvas_save(rt_plot_canvas *c, const char *path, rt_error *err);
 
+/* A PNG whose size depends on what it shows: plan() lays it out on a
+ * scratch canvas (text must be measured) and sets *width and *height;
+ * draw() then paints a canvas of that size, which is saved to path. */
+typedef void (*rt_plot_plan_fn)(cairo_t *cr, void *ctx, double *width, double *height);
+typedef void (*rt_plot_draw_fn)(cairo_t *cr, void *ctx);
+int rt_plot_render(const char *path, rt_plot_plan_fn plan, rt_plot_draw_fn draw, void *ctx, rt_error *err);
+
 /* Selects DejaVu Sans at size pixels. */
 void rt_plot_font(cairo_t *cr, double size, bool bold);
 

@@ -176,25 +176,33 @@ static int check_args(const char *path, const char *const *labels, int n, const 
   return 0;
 }
 
+/* What plan and draw share for one confusion matrix. */
+typedef struct confusion {
+  const char *const *labels;
+  int n;
+  const int64_t *counts;
+  const char *title;
+  layout l;
+} confusion;
+
+static void plan_confusion(cairo_t *cr, void *ctx, double *width, double *height) {
+  confusion *c = ctx;
+  plan(cr, c->labels, c->n, &c->l);
+  *width = c->l.width;
+  *height = c->l.height;
+}
+
+static void draw_confusion(cairo_t *cr, void *ctx) {
+  confusion *c = ctx;
+  if (c->title) draw_title(cr, &c->l, c->title);
+  draw_cells(cr, &c->l, c->n, c->counts);
+  draw_labels(cr, &c->l, c->labels, c->n);
+  draw_colour_bar(cr, &c->l);
+}
+
 int rt_plot_confusion_png(const char *path, const char *const *labels, int n, const int64_t *counts,
                           const char *title, rt_error *err) {
   if (check_args(path, labels, n, counts, err) < 0) return -1;
-  /* Measure on a scratch canvas first: the size depends on the labels. */
-  rt_plot_canvas measure, canvas;
-  layout l = {0};
-  int rc = rt_plot_canvas_open(&measure, 1, 1, err);
-  if (rc == 0) plan(measure.cr, labels, n, &l);
-  rt_plot_canvas_close(&measure);
-  if (rc < 0) return -1;
-
-  rc = rt_plot_canvas_open(&canvas, (int)l.width, (int)l.height, err);
-  if (rc == 0) {
-    if (title) draw_title(canvas.cr, &l, title);
-    draw_cells(canvas.cr, &l, n, counts);
-    draw_labels(canvas.cr, &l, labels, n);
-    draw_colour_bar(canvas.cr, &l);
-    rc = rt_plot_canvas_save(&canvas, path, err);
-  }
-  rt_plot_canvas_close(&canvas);
-  return rc;
+  confusion c = {.labels = labels, .n = n, .counts = counts, .title = title};
+  return rt_plot_render(path, plan_confusion, draw_confusion, &c, err);
 }

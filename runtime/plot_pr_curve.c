@@ -149,24 +149,32 @@ static int check_args(const char *path, const rt_plot_series *series, int n_seri
   return 0;
 }
 
+/* What plan and draw share for one precision/recall plot. */
+typedef struct pr_plot {
+  const rt_plot_series *series;
+  int n_series;
+  const char *title;
+  layout l;
+} pr_plot;
+
+static void plan_pr(cairo_t *cr, void *ctx, double *width, double *height) {
+  pr_plot *p = ctx;
+  plan(cr, p->series, p->n_series, &p->l);
+  *width = p->l.width;
+  *height = p->l.height;
+}
+
+static void draw_pr(cairo_t *cr, void *ctx) {
+  pr_plot *p = ctx;
+  if (p->title) draw_title(cr, &p->l, p->title);
+  draw_axes(cr, &p->l);
+  for (int i = 0; i < p->n_series; i++) draw_series(cr, &p->l, &p->series[i], i);
+  if (p->l.legend_w > 0) draw_legend(cr, &p->l, p->series, p->n_series);
+}
+
 int rt_plot_pr_curve_png(const char *path, const rt_plot_series *series, int n_series, const char *title,
                          rt_error *err) {
   if (check_args(path, series, n_series, err) < 0) return -1;
-  rt_plot_canvas measure, canvas;
-  layout l = {0};
-  int rc = rt_plot_canvas_open(&measure, 1, 1, err);
-  if (rc == 0) plan(measure.cr, series, n_series, &l);
-  rt_plot_canvas_close(&measure);
-  if (rc < 0) return -1;
-
-  rc = rt_plot_canvas_open(&canvas, (int)l.width, (int)l.height, err);
-  if (rc == 0) {
-    if (title) draw_title(canvas.cr, &l, title);
-    draw_axes(canvas.cr, &l);
-    for (int i = 0; i < n_series; i++) draw_series(canvas.cr, &l, &series[i], i);
-    if (l.legend_w > 0) draw_legend(canvas.cr, &l, series, n_series);
-    rc = rt_plot_canvas_save(&canvas, path, err);
-  }
-  rt_plot_canvas_close(&canvas);
-  return rc;
+  pr_plot p = {.series = series, .n_series = n_series, .title = title};
+  return rt_plot_render(path, plan_pr, draw_pr, &p, err);
 }

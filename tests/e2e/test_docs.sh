@@ -40,8 +40,9 @@
 #   <!-- sample: exit=N -->        sh: the block must exit N.
 #   <!-- sample: output -->        text: each line (except "...") must appear,
 #                                  in order, in the output of the sh block
-#                                  before it; numbers, hex ids and spacing may
-#                                  differ, and "..." in a line stands for any
+#                                  before it; hex ids, times, durations, rates,
+#                                  byte sizes and spacing may differ (every other
+#                                  number must match), and "..." in a line stands for any
 #                                  text.
 #   <!-- sample: same-keys=PATH --> json: has the keys of the real file PATH
 #                                  (in the doc's folder), object by object; an
@@ -349,10 +350,24 @@ def watch_block(b):
     return open(err_path).read()
 
 
+# What differs from run to run, so output checks leave it out: ids and hashes
+# (runs of 8 or more hex digits), times and dates, durations and rates, and
+# byte sizes. Every other number (counts, scores, versions) must match.
+VOLATILE = [  # times first: a date like 20260101 would pass for a hex id
+    (r"\d{4}-\d\d-\d\dT[\d:.]+Z", "<time>"),
+    (r"\d{8}-\d{6}|\d{4}-\d\d-\d\d-\d{6}", "<time>"),
+    (r"(?<![0-9A-Za-z])[0-9a-f]{8,}(?![0-9A-Za-z])", "#"),
+    (r"\d+(\.\d+)?(?= ?(s|ms|seconds)\b)", "<t>"),
+    (r"\d+(\.\d+)?(?= items/s)", "<rate>"),
+    (r"\b\d+:\d\d(:\d\d)?\b", "<t>"),
+    (r"\d+(?= bytes)", "<n>"),
+]
+
+
 def normalize(s):
-    # ids and hashes (runs of 8 or more hex digits) and numbers may differ from run to run
-    s = re.sub(r"(?<![0-9A-Za-z])[0-9a-f]{8,}(?![0-9A-Za-z])", "#", s)
-    return " ".join(re.sub(r"\d+", "0", s).split())
+    for pattern, repl in VOLATILE:
+        s = re.sub(pattern, repl, s)
+    return " ".join(s.split())
 
 
 def output_block(b, last):

@@ -124,7 +124,17 @@ int dl_tensor_empty(dl_tensor **out, int dtype, int ndim, const int64_t *shape, 
 /* Frees the header and drops its storage reference. NULL is a no-op. */
 void dl_tensor_release(dl_tensor *t);
 
-/* DL_OK while t may be used, DL_E_STALE once its storage was recycled. */
+/* Drops t's storage reference now (Lua's t:free()), while the header stays
+ * valid until dl_tensor_release: it then points at a shared empty storage
+ * that dl_tensor_check, and so every op, refuses with DL_E_STALE. A second
+ * call, or NULL, is a no-op. */
+void dl_tensor_free_storage(dl_tensor *t);
+
+/* 1 when dl_tensor_free_storage emptied t, else 0. */
+int dl_tensor_is_freed(const dl_tensor *t);
+
+/* DL_OK while t may be used, DL_E_STALE once its storage was recycled or
+ * freed. */
 int dl_tensor_check(const dl_tensor *t, dl_error *err);
 
 /* 1 when t's elements are laid out densely in row-major order, else 0. */

@@ -7,6 +7,13 @@
 
 static int64_t live_bytes; /* updated with __atomic builtins */
 
+/* The storage of every header that dl_tensor_free_storage emptied: no bytes,
+ * and a generation that no header carries (those get FREED_GENERATION - 1),
+ * so dl_tensor_check refuses them. It is never retained or released: it
+ * lives as long as the process. */
+enum { FREED_GENERATION = 1 };
+static dl_storage freed_storage = {.refcount = 1, .generation = FREED_GENERATION};
+
 int64_t dl_mem_live_bytes(void) { return __atomic_load_n(&live_bytes, __ATOMIC_RELAXED); }
 
 size_t dl_dtype_size(int dtype) {
@@ -65,7 +72,7 @@ int dl__storage_new(dl_storage **out, int64_t nbytes, dl_error *err) {
 void dl__storage_retain(dl_storage *s) { __atomic_add_fetch(&s->refcount, 1, __ATOMIC_RELAXED); }
 
 void dl__storage_release(dl_storage *s) {
-  if (!s) return;
+  if (!s || s == &freed_storage) return;
   if (__atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
   __atomic_sub_fetch(&live_bytes, s->nbytes, __ATOMIC_RELAXED);
   free(s->base);
@@ -149,8 +156,20 @@ void dl_tensor_release(dl_tensor *t) {
   free(t);
 }
 
+void dl_tensor_free_storage(dl_tensor *t) {
+  if (!t || t->storage == &freed_storage) return;
+  dl__storage_release(t->storage);
+  t->storage = &freed_storage;
+  t->generation = FREED_GENERATION - 1;
+  t->ptr = NULL;
+}
+
+int dl_tensor_is_freed(const dl_tensor *t) { return t && t->storage == &freed_storage; }
+
 int dl_tensor_check(const dl_tensor *t, dl_error *err) {
   if (!t) return dl__fail(err, DL_E_INVAL, "tensor is NULL");
+  if (t->storage == &freed_storage)
+    return dl__fail(err, DL_E_STALE, "tensor used after :free() released its storage");
   if (t->generation != __atomic_load_n(&t->storage->generation, __ATOMIC_ACQUIRE))
     return dl__fail(err, DL_E_STALE,
                     "tensor used after its batch was recycled (views handed to predict are valid only during "

@@ -28,7 +28,8 @@
 ---
 --- Native memory is invisible to Lua's GC, so each new tensor counts native bytes and runs a
 --- full collection once they pass a threshold (as Torch's TH does): loops that allocate stay
---- flat in memory. t:free() releases a tensor at once; t must not be used afterwards.
+--- flat in memory. t:free() releases a tensor's storage at once; any later use of t raises an
+--- error.
 local ffi = require 'ffi'
 local native = require 'dl.native'
 
@@ -108,8 +109,6 @@ local INT_RANGE = {
   [C.DL_I64] = { -2 ^ 63, 2 ^ 63 - 1024 },
 }
 local BINARY = { add = C.DL_ADD, sub = C.DL_SUB, mul = C.DL_MUL, div = C.DL_DIV }
-local STALE = 'tensor used after its batch was recycled (views handed to predict are valid '
-  .. 'only during that call; copy with :clone() to keep data)'
 
 -- Scratch buffers for calls into C; Lua runs on one thread per state.
 local box = ffi.new('dl_tensor *[2]')
@@ -137,12 +136,19 @@ local function shape_str(t)
   return concat(parts, 'x')
 end
 
+-- Raises why t, whose generation no longer matches its storage's, is unusable: its batch was
+-- recycled or it was freed (the native check words both).
+local function stale(t, level)
+  C.dl_tensor_check(t, err)
+  error(ffi.string(err.msg), level + 1)
+end
+
 -- Checks that t is a live tensor; `level` is where the error points.
 local function live(t, name, level)
   if not is_tensor(t) then
     error(format("bad argument #1 to '%s' (dl.tensor expected, got %s)", name, typename(t)), level + 1)
   end
-  if t.generation ~= t.storage.generation then error(STALE, level + 1) end
+  if t.generation ~= t.storage.generation then stale(t, level + 1) end
   return t
 end
 
@@ -150,7 +156,7 @@ local function check_tensor_arg(x, argn, name)
   if not is_tensor(x) then
     error(format("bad argument #%d to '%s' (dl.tensor expected, got %s)", argn, name, typename(x)), 3)
   end
-  if x.generation ~= x.storage.generation then error(STALE, 3) end
+  if x.generation ~= x.storage.generation then stale(x, 3) end
 end
 
 local function is_int(v) return type(v) == 'number' and v == floor(v) and v > -huge and v < huge end
@@ -699,13 +705,15 @@ function methods.float(t)
   return adopt_box(C.dl_tensor_to(box, t, C.DL_F32, 1, err))
 end
 
---- Releases the native tensor now instead of at garbage collection. t must not be used
---- afterwards.
+--- Releases the tensor's storage now instead of at garbage collection (views of t keep theirs).
+--- Any later use of t raises "tensor used after :free()"; the small header stays until the GC.
 ---@param t dl.Tensor
 function methods.free(t)
+  if is_tensor(t) and C.dl_tensor_is_freed(t) == 1 then
+    error("bad argument #1 to 'free' (tensor already freed)", 2)
+  end
   live(t, 'free', 2)
-  gc(t, nil)
-  C.dl_tensor_release(t)
+  C.dl_tensor_free_storage(t)
 end
 
 -- ------------------------------------------------------------- arithmetic
@@ -949,7 +957,9 @@ local function format_value(v, dtype)
 end
 
 function ops.tostring(t)
-  if t.generation ~= t.storage.generation then return 'dl.tensor (recycled)' end
+  if t.generation ~= t.storage.generation then
+    return C.dl_tensor_is_freed(t) == 1 and 'dl.tensor (freed)' or 'dl.tensor (recycled)'
+  end
   local dtype, n = t.dtype, t.ndim
   local p = cast(PTR_TYPES[dtype], t.ptr)
   local summarize = tonumber(t.numel) > SUMMARY_OVER

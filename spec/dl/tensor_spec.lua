@@ -323,6 +323,42 @@ describe('dl.tensor ownership', function()
     assert.equals(before, tonumber(C.dl_mem_live_bytes()))
   end)
 
+  it('raises on every use of a freed tensor, and on a second free', function()
+    local y = tensor.arange(6, 'f32'):view(2, 3)
+    local keep = y:select(1, 2)
+    y:free()
+    local r
+    for _, use in ipairs({
+      function() r = y:get(1, 1) end,
+      function() r = y:size() end,
+      function() r = y:sum() end,
+      function() r = y + 1 end,
+      function() r = 1 - y end,
+      function() r = y[1] end,
+      function() r = #y end,
+      function() r = y:clone() end,
+      function() r = y:data() end,
+      function() r = tensor.new({ 2, 3 }):copy(y) end,
+      function() r = tensor.new({ 2, 3 }) + y end,
+      function() r = y:resize(2, 2) end,
+      function() y:fill(0) end,
+    }) do
+      local err = error_of(use)
+      assert.matches('tensor used after :free%(%)', err)
+      assert.matches('^spec/dl/tensor_spec.lua:%d+:', err)
+    end
+    local err = error_of(function() y:free() end)
+    assert.matches("^spec/dl/tensor_spec.lua:%d+: bad argument #1 to 'free' %(tensor already freed%)", err)
+    assert.equals('dl.tensor (freed)', tostring(y))
+    assert.same({ 3, 4, 5 }, keep:totable()) -- a view keeps its storage
+    -- A native function handed the freed header refuses it instead of reading freed memory.
+    assert.equals(C.DL_E_STALE, C.dl_tensor_check(y, native.err))
+    assert.equals(C.DL_E_STALE, C.dl_tensor_fill(y, 1, native.err))
+    y, keep = nil, nil -- luacheck: ignore
+    collectgarbage() -- the finalizer releases the header once
+    collectgarbage()
+  end)
+
   it('raises on every use of a tensor whose storage was recycled', function()
     local t = tensor.arange(6, 'f32'):view(2, 3)
     local row = t:select(1, 1)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -344,7 +345,8 @@ static int walk_tree(char *full, size_t rel_at, int all_entries, rt_strlist *out
     strcpy(full + len + 1, e->d_name);
     struct stat st;
     if (lstat(full, &st) < 0) {
-      rc = rt_fail(err, "cannot stat %s: %s", full, strerror(errno));
+      /* gone since readdir: another process renamed or removed its temp file */
+      if (errno != ENOENT) rc = rt_fail(err, "cannot stat %s: %s", full, strerror(errno));
     } else if (S_ISDIR(st.st_mode)) {
       if (all_entries) rc = rt_strlist_push(out, full + rel_at, err);
       if (rc == 0) rc = walk_tree(full, rel_at, all_entries, out, err);
@@ -466,6 +468,24 @@ void rt_fs_batch_free(rt_fs_batch *b) {
   }
   free(b->v);
   free(b);
+}
+
+int rt_fs_lock(const char *path, int *fd, rt_error *err) {
+  *fd = -1;
+  int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (f < 0) return rt_fail(err, "cannot open the lock %s: %s", path, strerror(errno));
+  while (flock(f, LOCK_EX) < 0) {
+    if (errno == EINTR) continue;
+    int e = errno;
+    close(f);
+    return rt_fail(err, "cannot lock %s: %s", path, strerror(e));
+  }
+  *fd = f;
+  return 0;
+}
+
+void rt_fs_unlock(int fd) {
+  if (fd >= 0) close(fd); /* closing releases the flock */
 }
 
 /* The pid in a temp name ".<name>.tmp-<pid>-XXXXXX", or 0 if it is none. */

@@ -84,6 +84,15 @@ int rt_fs_list_files(const char *dir, rt_strlist *out, rt_error *err);
  * included, without following links. */
 int rt_fs_list_tree(const char *dir, rt_strlist *out, rt_error *err);
 
+/* Holds an exclusive flock on the file at path (created when missing; it
+ * stays), waiting while another process holds it. Several processes that
+ * read, change and replace the same files take it around the cycle, so
+ * none loses another's change. Writes the lock's descriptor into *fd;
+ * release with rt_fs_unlock. */
+int rt_fs_lock(const char *path, int *fd, rt_error *err);
+/* Releases a lock from rt_fs_lock; -1 is ignored. */
+void rt_fs_unlock(int fd);
+
 /* Removes, anywhere under dir, the temp files and folders of writers that
  * are no longer running (a killed process leaves them behind). *removed
  * counts them. A missing dir is fine. */

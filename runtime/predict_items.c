@@ -89,6 +89,10 @@ static int predict_batch(rt_run_items *r, size_t first, int count, rt_error *err
   }
   rt_fs_batch *writes = rt_fs_batch_new();
   int rc = writes ? 0 : rt_fail(err, "out of memory");
+  /* held from reading the batch's documents to replacing them: another
+   * run merging into the same documents waits instead of overwriting */
+  int lock = -1;
+  if (rc == 0 && r->docs_lock[0]) rc = rt_fs_lock(r->docs_lock, &lock, err);
   for (int i = 0; rc == 0 && i < count; i++) {
     rt_item *it = rt_run_items_item(r, first + (size_t)i);
     if (rt_run_items_prepare_failed(r, batch_at, i + 1, first)) continue;
@@ -109,6 +113,7 @@ static int predict_batch(rt_run_items *r, size_t first, int count, rt_error *err
     lua_pop(L, 2);
   }
   if (rc == 0 && rt_fs_batch_commit(writes, err) < 0) rc = -1;
+  rt_fs_unlock(lock);
   rt_fs_batch_free(writes);
   fflush(stdout);
   lua_settop(L, batch_at - 1);

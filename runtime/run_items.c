@@ -60,6 +60,26 @@ static int list_items(rt_run_items *r, const rt_args *args, const char *subset, 
   return rc;
 }
 
+/* The folder the run's documents go to (the dataset's json/, or --out
+ * DIR): created, cleared of the temp files of killed runs, and given its
+ * lock (r->docs_lock), which each batch holds from reading its documents to
+ * replacing them, so that runs of several models merging into the same
+ * documents at once keep each other's annotations. */
+static int open_documents(rt_run_items *r, const char *out, rt_error *err) {
+  char docs[RT_PATH_MAX];
+  if (r->dataset_open) {
+    if (rt_fs_path(docs, err, "%s/json", r->dataset.root) < 0) return -1;
+  } else if (out && strcmp(out, "-") != 0) {
+    if (rt_fs_path(docs, err, "%s", out) < 0) return -1;
+  } else {
+    return 0; /* results stream to stdout */
+  }
+  long removed = 0;
+  if (rt_fs_mkdir_p(docs, err) < 0 || rt_fs_remove_stale_temps(docs, &removed, err) < 0) return -1;
+  if (removed) fprintf(stderr, "dlrun: removed %ld temp files left by an interrupted run in %s\n", removed, docs);
+  return rt_fs_path(r->docs_lock, err, "%s/.lock", docs);
+}
+
 /* Opens the run; subset (may be NULL) as in rt_run_items_open_subset. */
 static int open_run(rt_run_items *r, const rt_args *args, const char *command, rt_item_done_fn done,
                     const char *subset) {
@@ -107,14 +127,7 @@ static int open_run(rt_run_items *r, const rt_args *args, const char *command, r
   }
   if (r->items.n == 0) return rt_run_items_close(r, rt_session_fail("no items match (check --dataset and --filter)"));
 
-  /* A killed run leaves temp files beside the documents it was writing. */
-  char docs[RT_PATH_MAX];
-  long removed = 0;
-  if (r->dataset_open ? rt_fs_path(docs, &err, "%s/json", r->dataset.root) : rt_fs_path(docs, &err, "%s", out ? out : ""))
-    return rt_run_items_close(r, rt_session_fail(err.msg));
-  if (docs[0] && strcmp(docs, "-") != 0 && rt_fs_remove_stale_temps(docs, &removed, &err) < 0)
-    return rt_run_items_close(r, rt_session_fail(err.msg));
-  if (removed) fprintf(stderr, "dlrun: removed %ld temp files left by an interrupted run in %s\n", removed, docs);
+  if (open_documents(r, out, &err) < 0) return rt_run_items_close(r, rt_session_fail(err.msg));
 
   r->order = malloc((r->items.n ? r->items.n : 1) * sizeof *r->order);
   r->failed = calloc(r->items.n ? r->items.n : 1, sizeof *r->failed);

@@ -28,6 +28,7 @@ typedef struct rt_run_items {
   size_t n;
   bool *failed;                  /* read-only, owned: per entry of items, true once it failed in this run */
   char *subset_filter;           /* read-only, owned: the filter of the model's subset, when that chose the items */
+  char docs_lock[RT_PATH_MAX];   /* read-only: the lock file of the documents folder; "" when results stream */
   rt_batches batches;
   rt_progress progress;
   bool show_lines;               /* results as short lines for people (--watch, a terminal) */

@@ -3,11 +3,9 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -235,18 +233,7 @@ int rt_store_lock(const rt_store *s, const char *rel, int *fd, rt_error *err) {
   if (rt_fs_path(parent, err, "%s/%.*s", s->base, parent_len, rel) < 0 || rt_fs_mkdir_p(parent, err) < 0 ||
       rt_fs_path(path, err, "%s/.%s.lock", parent, base) < 0)
     return -1;
-  int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (f < 0) return rt_fail(err, "cannot open the lock %s: %s", path, strerror(errno));
-  while (flock(f, LOCK_EX) < 0) {
-    if (errno == EINTR) continue;
-    int e = errno;
-    close(f);
-    return rt_fail(err, "cannot lock %s: %s", path, strerror(e));
-  }
-  *fd = f;
-  return 0;
+  return rt_fs_lock(path, fd, err);
 }
 
-void rt_store_unlock(int fd) {
-  if (fd >= 0) close(fd); /* closing releases the flock */
-}
+void rt_store_unlock(int fd) { rt_fs_unlock(fd); }

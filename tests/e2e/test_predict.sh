@@ -384,3 +384,35 @@ test_loose_items_on_a_terminal_print_short_lines() {
   assert_contains "$OUT" "/00002.png: class c 0.75"
   assert_not_contains "$OUT" '"annotations"'
 }
+
+test_models_predicting_one_dataset_at_once_keep_each_others_annotations() {
+  import_small 100
+  write_name_classifier a.lua
+  # four runs, batches of 2 and 3 items, each merging its annotations into the same 300 documents
+  local pids=() m
+  for m in m1 m2 m3 m4; do
+    "$DLRUN" a.lua predict --dataset fm --model $m -c batch_size=$(( ${m#m} % 2 + 2 )) -q >$m.log 2>&1 &
+    pids+=($!)
+  done
+  local i rc
+  for i in 0 1 2 3; do
+    rc=0
+    wait "${pids[$i]}" || rc=$?
+    assert_eq 0 "$rc" "exit code of run m$((i + 1)): $(cat m$((i + 1)).log)"
+  done
+  /usr/bin/python3 - "$DATALOOP_PATH/datasets/fm/json" <<'PY'
+import json, os, sys
+lost, n = [], 0
+for dirpath, _, files in os.walk(sys.argv[1]):
+    for f in files:
+        if f.startswith("."):
+            continue
+        n += 1
+        d = json.load(open(os.path.join(dirpath, f)))
+        models = {a["metadata"]["user"]["model"]["name"] for a in d["annotations"] if "model" in a["metadata"].get("user", {})}
+        if models != {"m1", "m2", "m3", "m4"}:
+            lost.append((d["filename"], sorted(models)))
+assert n == 300, n
+assert not lost, f"{len(lost)} of {n} documents lost a model's annotations: {lost[:5]}"
+PY
+}

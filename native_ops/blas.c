@@ -16,24 +16,23 @@
  * That takes Debian's threaded build set to one thread: its serial and
  * OpenMP builds share work buffers between calls, and two threads calling
  * them at once got wrong products (tests/native_ops/test_blas.c multiplies
- * from two threads at once). OpenBLAS's
- * own threads spin in sched_yield for ~0.1 s after every call, waiting for
- * the next: in a training step, whose GEMMs alternate with im2col, pooling,
- * ReLU and optimizer passes on the nn pool, they took about a quarter of
- * the CPU time and fought the pool (and the batching pipeline's workers)
- * for the cores; called from the pool's threads (conv2d's samples), they
- * made a CNN step 4x slower. The pool's threads spin for 0.1 ms, then
- * sleep (nn_parallel.c), and a GEMM too small to repay a hand-over runs on
- * the calling thread. Split blocks give the same bits as the whole product,
- * so results do not depend on the number of cores. */
+ * from two threads at once). OpenBLAS's own threads spin in sched_yield
+ * for ~0.1 s after every call, waiting for the next: in a training step,
+ * whose GEMMs alternate with im2col, pooling, ReLU and optimizer passes on
+ * the nn pool, they took about a quarter of the CPU time and fought the
+ * pool (and the batching pipeline's workers) for the cores; called from
+ * the pool's threads (conv2d's samples), they made a CNN step 4x slower.
+ * The pool's threads spin for 0.1 ms, then sleep (nn_parallel.c), and a
+ * GEMM too small to repay a hand-over runs on the calling thread. Split
+ * blocks give the same bits as the whole product, so results do not depend
+ * on the number of cores. */
 #include "nn_internal.h"
 
 #include <cblas.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* Products up to this many multiply-adds take the plain loop. */
 enum { MAX_PLAIN_MACS = 1 << 12 };
@@ -52,22 +51,29 @@ static struct {
   char why[200];                  /* why loading failed */
 } blas = {.once = PTHREAD_ONCE_INIT};
 
-/* OpenBLAS's constructor, run by dlopen, reads its thread count from the
- * environment once and starts that many threads but one, which spin for
- * ~0.1 s: the variable says 1 for that moment, then gets its old value
- * back. setenv is unsafe while another thread reads the environment; the
- * threads dlrun has then (the batching pipeline's, the nn pool's) do not. */
+/* OpenBLAS's constructor, run by dlopen, starts one thread per CPU it may
+ * run on, but one; they spin for ~0.1 s, then sleep for good. It counts
+ * those CPUs in the calling thread's affinity mask (capping any
+ * OPENBLAS_NUM_THREADS) and keeps the count, so the loading thread is
+ * pinned to the CPU it is on while dlopen runs: OpenBLAS sees one CPU and
+ * starts no thread. The mask belongs to this thread alone, so this cannot
+ * race with the other threads, as setting OPENBLAS_NUM_THREADS around
+ * dlopen did: setenv is undefined while another thread reads the
+ * environment, and the batching pipeline's workers do (libjpeg's getenv).
+ * Should pinning fail, OpenBLAS's threads spin once (~70 ms of CPU each),
+ * and openblas_set_num_threads(1) keeps every call on its caller's thread
+ * all the same. */
 static void *open_single_threaded(void) {
-  static const char VAR[] = "OPENBLAS_NUM_THREADS";
-  const char *user = getenv(VAR);
-  char *saved = user ? strdup(user) : NULL; /* owned; setenv may free user */
-  setenv(VAR, "1", 1);
+  cpu_set_t saved, one;
+  const int cpu = sched_getcpu();
+  bool pinned = false;
+  if (cpu >= 0 && cpu < CPU_SETSIZE && sched_getaffinity(0, sizeof saved, &saved) == 0) {
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    pinned = sched_setaffinity(0, sizeof one, &one) == 0;
+  }
   void *lib = dlopen(DL_OPENBLAS_PATH, RTLD_NOW | RTLD_LOCAL);
-  if (saved)
-    setenv(VAR, saved, 1);
-  else
-    unsetenv(VAR);
-  free(saved);
+  if (pinned) sched_setaffinity(0, sizeof saved, &saved);
   return lib;
 }
 
@@ -86,7 +92,7 @@ static void load(void) {
     snprintf(blas.why, sizeof blas.why, "%s lacks cblas_sgemm or openblas_set_num_threads", DL_OPENBLAS_PATH);
     return;
   }
-  set_num_threads(1); /* whatever the environment said */
+  set_num_threads(1); /* should pinning have failed */
 }
 
 int dl__blas_load(dl_error *err) {

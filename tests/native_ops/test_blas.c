@@ -1,14 +1,15 @@
 /* cmocka tests of dl__sgemm (native_ops/blas.c): loading OpenBLAS with one
- * thread and no more threads in the process; every transpose pair against
- * a double-precision loop, in the plain loop for tiny products, one
- * OpenBLAS call, and a product split over the worker threads; alpha, beta
- * and leading dimensions wider than the matrices; products from two
- * threads at once. */
+ * thread, no more threads in the process and no write to the environment;
+ * every transpose pair against a double-precision loop, in the plain loop
+ * for tiny products, one OpenBLAS call, and a product split over the worker
+ * threads; alpha, beta and leading dimensions wider than the matrices;
+ * products from two threads at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -82,6 +83,34 @@ static void run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, 
   free_product(&p);
 }
 
+/* Writes to the environment: setenv, unsetenv and putenv are defined here,
+ * so that libdlnative.a's calls reach these (the program's own definitions
+ * come first), and forwarded to the C library's. Writing the environment
+ * while another thread reads it (libjpeg's getenv in the pipeline's
+ * workers) is undefined behaviour, so loading must not write it at all. */
+static int env_writes;
+
+int setenv(const char *name, const char *value, int overwrite) {
+  int (*real)(const char *, const char *, int);
+  *(void **)&real = dlsym(RTLD_NEXT, "setenv");
+  env_writes++;
+  return real(name, value, overwrite);
+}
+
+int unsetenv(const char *name) {
+  int (*real)(const char *);
+  *(void **)&real = dlsym(RTLD_NEXT, "unsetenv");
+  env_writes++;
+  return real(name);
+}
+
+int putenv(char *string) {
+  int (*real)(char *);
+  *(void **)&real = dlsym(RTLD_NEXT, "putenv");
+  env_writes++;
+  return real(string);
+}
+
 /* Threads of this process. */
 static int thread_count(void) {
   DIR *d = opendir("/proc/self/task");
@@ -93,13 +122,15 @@ static int thread_count(void) {
 
 /* Runs first, before anything loads OpenBLAS: loading starts no thread
  * (OpenBLAS's own would spin for 0.1 s), whatever OPENBLAS_NUM_THREADS
- * says, and leaves that variable as it was. */
-static void test_loading_starts_no_thread(void **state) {
+ * says, and never writes the environment. */
+static void test_loading_starts_no_thread_and_leaves_the_environment_alone(void **state) {
   setenv("OPENBLAS_NUM_THREADS", "3", 1);
+  env_writes = 0;
   const int before = thread_count();
   dl_error err;
   assert_int_equal(dl__blas_load(&err), DL_OK);
   assert_int_equal(thread_count(), before);
+  assert_int_equal(env_writes, 0);
   assert_string_equal(getenv("OPENBLAS_NUM_THREADS"), "3");
   unsetenv("OPENBLAS_NUM_THREADS");
 }
@@ -200,7 +231,7 @@ static void test_empty_products_do_nothing(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_loading_starts_no_thread),
+      cmocka_unit_test(test_loading_starts_no_thread_and_leaves_the_environment_alone),
       cmocka_unit_test(test_tiny_products_take_the_plain_loop),
       cmocka_unit_test(test_products_in_one_call),
       cmocka_unit_test(test_large_products_split_over_threads),

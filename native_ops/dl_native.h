@@ -48,7 +48,7 @@ extern "C" {
 /* ffi-begin */
 
 /* Bump when any declaration in this block changes meaning or layout. */
-enum { DL_ABI_VERSION = 1 };
+enum { DL_ABI_VERSION = 2 };
 
 /* ---------------------------------------------------------------- errors */
 
@@ -292,6 +292,9 @@ typedef enum dl_image_format {
 /* Default for dl_decode_opts.max_pixels: 100 megapixels. */
 enum { DL_IMAGE_DEFAULT_MAX_PIXELS = 100000000 };
 
+/* Default for dl_decode_opts.max_bytes and dl_pipeline_spec.max_bytes: 1 GiB. */
+enum { DL_IMAGE_DEFAULT_MAX_BYTES = 1073741824 };
+
 /* Decode options; a zeroed struct (or NULL) gives the defaults. */
 typedef struct dl_decode_opts {
   int64_t max_pixels;  /* refuse images whose header claims more pixels; 0: the default */
@@ -302,6 +305,7 @@ typedef struct dl_decode_opts {
   int32_t no_exif;     /* 1: ignore the EXIF orientation (default: applied) */
   int32_t keep_16bit;  /* 1: 16-bit PNGs give a DL_I32 tensor holding 0..65535 (default: the high byte
                           of each sample, in a DL_U8 tensor) */
+  int64_t max_bytes;   /* dl_image_load: refuse a larger file before reading it; 0: the default */
 } dl_decode_opts;
 
 /* What a header says about an image. */
@@ -456,6 +460,7 @@ typedef struct dl_pipeline_spec {
   int32_t threads;        /* worker threads; 0: online cores */
   int32_t prefetch;       /* batches kept ready ahead of the consumer; 0: 2 (the minimum) */
   int64_t max_pixels;     /* decode limit; 0: DL_IMAGE_DEFAULT_MAX_PIXELS */
+  int64_t max_bytes;      /* a larger item file fails unread; 0: DL_IMAGE_DEFAULT_MAX_BYTES */
 } dl_pipeline_spec;
 
 /* How one item of a batch fared. */

@@ -36,6 +36,12 @@ int dl__check_pixels(const dl_image_info *info, int64_t max_pixels, const char *
                   DL__IMAGE_WHERE(name), info->width, info->height, (long long)pixels, (long long)max_pixels);
 }
 
+int dl__check_file_bytes(const char *path, int64_t size, int64_t max_bytes, dl_error *err) {
+  if (size <= max_bytes) return DL_OK;
+  return dl__fail(err, DL_E_TOO_LARGE, "file '%s': %lld bytes, over the limit of %lld (max_bytes)", path,
+                  (long long)size, (long long)max_bytes);
+}
+
 static int make_cfg(dl__decode_cfg *cfg, const dl_decode_opts *opts, dl_error *err) {
   static const dl_decode_opts defaults = {0};
   if (!opts) opts = &defaults;
@@ -47,7 +53,11 @@ static int make_cfg(dl__decode_cfg *cfg, const dl_decode_opts *opts, dl_error *e
   if (opts->max_pixels < 0)
     return dl__fail(err, DL_E_INVAL, "max_pixels is %lld; expected 0 (the default) or more",
                     (long long)opts->max_pixels);
+  if (opts->max_bytes < 0)
+    return dl__fail(err, DL_E_INVAL, "max_bytes is %lld; expected 0 (the default) or more",
+                    (long long)opts->max_bytes);
   cfg->max_pixels = opts->max_pixels ? opts->max_pixels : DL_IMAGE_DEFAULT_MAX_PIXELS;
+  cfg->max_bytes = opts->max_bytes ? opts->max_bytes : DL_IMAGE_DEFAULT_MAX_BYTES;
   cfg->channels = opts->channels;
   cfg->min_width = opts->min_width;
   cfg->min_height = opts->min_height;
@@ -56,26 +66,24 @@ static int make_cfg(dl__decode_cfg *cfg, const dl_decode_opts *opts, dl_error *e
   return DL_OK;
 }
 
-static int decode_named(dl_tensor **out, const unsigned char *bytes, size_t len, const dl_decode_opts *opts,
+static int decode_named(dl_tensor **out, const unsigned char *bytes, size_t len, const dl__decode_cfg *cfg,
                         dl_image_info *info, const char *name, dl_error *err) {
-  dl__decode_cfg cfg;
-  int rc = make_cfg(&cfg, opts, err);
-  if (rc < 0) return rc;
   dl_image_info scratch;
   if (!info) info = &scratch;
   dl_tensor *raw = NULL;
+  int rc;
   switch (sniff(bytes, len)) {
     case DL_IMAGE_JPEG:
-      rc = dl__jpeg_decode(&raw, bytes, len, &cfg, info, name, err);
+      rc = dl__jpeg_decode(&raw, bytes, len, cfg, info, name, err);
       break;
     case DL_IMAGE_PNG:
-      rc = dl__png_decode(&raw, bytes, len, &cfg, info, name, err);
+      rc = dl__png_decode(&raw, bytes, len, cfg, info, name, err);
       break;
     default:
       return unknown_format(bytes, len, name, err);
   }
   if (rc < 0) return rc;
-  return dl__image_finish(out, raw, cfg.apply_exif ? info->orientation : 1, cfg.channels, err);
+  return dl__image_finish(out, raw, cfg->apply_exif ? info->orientation : 1, cfg->channels, err);
 }
 
 int dl_image_decode(dl_tensor **out, const void *bytes, size_t len, const dl_decode_opts *opts,
@@ -83,7 +91,10 @@ int dl_image_decode(dl_tensor **out, const void *bytes, size_t len, const dl_dec
   if (!out) return dl__fail(err, DL_E_INVAL, "out is NULL");
   *out = NULL;
   if (!bytes && len) return dl__fail(err, DL_E_INVAL, "bytes is NULL but len is %zu", len);
-  return decode_named(out, bytes, len, opts, info, NULL, err);
+  dl__decode_cfg cfg;
+  int rc = make_cfg(&cfg, opts, err);
+  if (rc < 0) return rc;
+  return decode_named(out, bytes, len, &cfg, info, NULL, err);
 }
 
 /* The fused path: rows from the JPEG decoder straight into dl__planes. */
@@ -133,7 +144,7 @@ int dl_image_decode_resize_normalize_into(dl_tensor *dst, const void *bytes, siz
   }
   /* Everything else: the whole image, then the same resize. */
   dl_tensor *img;
-  rc = decode_named(&img, bytes, len, opts, info, NULL, err);
+  rc = decode_named(&img, bytes, len, &cfg, info, NULL, err);
   if (rc < 0) return rc;
   rc = dl_image_resize_normalize_into(dst, img, mode, mean, std, err);
   dl_tensor_release(img);
@@ -157,10 +168,11 @@ int dl_image_probe(const void *bytes, size_t len, dl_image_info *info, dl_error 
   return probe_named(bytes, len, info, NULL, err);
 }
 
-/* Reads up to limit bytes of path (the whole file when limit < 0) into
- * *bytes (caller frees); *whole tells whether that was all of it. */
+/* Reads up to limit bytes of path (the whole file when limit < 0, and then
+ * only if the file holds at most max_bytes) into *bytes (caller frees);
+ * *whole tells whether that was all of it. */
 static int read_file(unsigned char **bytes, size_t *len, int *whole, const char *path, long limit,
-                     dl_error *err) {
+                     int64_t max_bytes, dl_error *err) {
   *bytes = NULL;
   *len = 0;
   FILE *f = fopen(path, "rb");
@@ -177,6 +189,11 @@ static int read_file(unsigned char **bytes, size_t *len, int *whole, const char 
   if (why) {
     fclose(f);
     return dl__fail(err, DL_E_IO, "file '%s': %s", path, why);
+  }
+  int rc;
+  if (limit < 0 && (rc = dl__check_file_bytes(path, st.st_size, max_bytes, err)) < 0) {
+    fclose(f);
+    return rc;
   }
   long size = (long)st.st_size;
   size_t want = (size_t)(limit >= 0 && limit < size ? limit : size);
@@ -203,12 +220,15 @@ int dl_image_load(dl_tensor **out, const char *path, const dl_decode_opts *opts,
   if (!out) return dl__fail(err, DL_E_INVAL, "out is NULL");
   *out = NULL;
   if (!path) return dl__fail(err, DL_E_INVAL, "path is NULL");
+  dl__decode_cfg cfg;
+  int rc = make_cfg(&cfg, opts, err);
+  if (rc < 0) return rc;
   unsigned char *bytes;
   size_t len;
   int whole;
-  int rc = read_file(&bytes, &len, &whole, path, -1, err);
+  rc = read_file(&bytes, &len, &whole, path, -1, cfg.max_bytes, err);
   if (rc < 0) return rc;
-  rc = decode_named(out, bytes, len, opts, info, path, err);
+  rc = decode_named(out, bytes, len, &cfg, info, path, err);
   free(bytes);
   return rc;
 }
@@ -218,12 +238,12 @@ int dl_image_probe_file(const char *path, dl_image_info *info, dl_error *err) {
   unsigned char *bytes;
   size_t len;
   int whole;
-  int rc = read_file(&bytes, &len, &whole, path, PROBE_BYTES, err);
+  int rc = read_file(&bytes, &len, &whole, path, PROBE_BYTES, 0, err);
   if (rc < 0) return rc;
   rc = probe_named(bytes, len, info, path, err);
   free(bytes);
   if (rc == DL_E_DECODE && !whole) { /* the header runs past the first bytes */
-    rc = read_file(&bytes, &len, &whole, path, -1, err);
+    rc = read_file(&bytes, &len, &whole, path, -1, DL_IMAGE_DEFAULT_MAX_BYTES, err);
     if (rc < 0) return rc;
     rc = probe_named(bytes, len, info, path, err);
     free(bytes);

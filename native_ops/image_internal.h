@@ -6,7 +6,7 @@
 
 /* Options with the defaults filled in. */
 typedef struct dl__decode_cfg {
-  int64_t max_pixels;
+  int64_t max_pixels, max_bytes;
   int32_t channels, min_width, min_height, apply_exif, keep_16bit;
 } dl__decode_cfg;
 
@@ -26,6 +26,11 @@ int dl__png_probe(const unsigned char *bytes, size_t len, dl_image_info *info, c
 /* DL_E_TOO_LARGE when info's width × height exceeds max_pixels. Codecs call
  * it right after the header, before allocating any pixel memory. */
 int dl__check_pixels(const dl_image_info *info, int64_t max_pixels, const char *name, dl_error *err);
+
+/* DL_E_TOO_LARGE, naming path and both sizes, when a file of size bytes is
+ * over max_bytes. Readers check it from fstat before reading a byte, so
+ * that a huge file is never read only for the pixel limit to refuse it. */
+int dl__check_file_bytes(const char *path, int64_t size, int64_t max_bytes, dl_error *err);
 
 /* The EXIF orientation (1..8) in a TIFF-structured EXIF block (what follows
  * "Exif\0\0" in a JPEG's APP1); 1 when absent or malformed. */

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "image_internal.h"
 
 typedef struct source {
   char *path;      /* owned; NULL for an in-memory item */
@@ -97,6 +97,9 @@ static int check_spec(const dl_pipeline_spec *s, dl_error *err) {
     return dl__fail(err, DL_E_INVAL, "pipeline: threads %d must be in 0..256", s->threads);
   if (s->prefetch < 0 || s->prefetch > 64)
     return dl__fail(err, DL_E_INVAL, "pipeline: prefetch %d must be in 0..64", s->prefetch);
+  if (s->max_bytes < 0)
+    return dl__fail(err, DL_E_INVAL, "pipeline: max_bytes %lld must be 0 (the default) or more",
+                    (long long)s->max_bytes);
   for (int c = 0; c < s->channels; c++)
     if (s->dtype == DL_F32 && !(s->std[c] >= 0))
       return dl__fail(err, DL_E_INVAL, "pipeline: std[%d] = %g must be positive (0 means 1)", c, (double)s->std[c]);
@@ -114,6 +117,7 @@ int dl_pipeline_new(dl_pipeline **out, const dl_pipeline_spec *spec, dl_error *e
   for (int c = 0; c < 4; c++)
     if (p->spec.std[c] == 0) p->spec.std[c] = 1;
   if (p->spec.prefetch == 0) p->spec.prefetch = 2;
+  if (p->spec.max_bytes == 0) p->spec.max_bytes = DL_IMAGE_DEFAULT_MAX_BYTES;
   if (p->spec.threads == 0) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     p->spec.threads = cores > 0 ? (int32_t)(cores > 256 ? 256 : cores) : 1;
@@ -161,14 +165,19 @@ int dl_pipeline_add_bytes(dl_pipeline *p, const void *bytes, size_t len, dl_erro
 
 int64_t dl_pipeline_count(const dl_pipeline *p) { return p->n_items; }
 
-/* Reads a whole file into the worker's scratch buffer. */
-static int read_file(scratch *s, const char *path, size_t *len, dl_error *err) {
+/* Reads a whole file of at most max_bytes into the worker's scratch buffer. */
+static int read_file(scratch *s, const char *path, int64_t max_bytes, size_t *len, dl_error *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return dl__fail(err, DL_E_IO, "cannot open %s: %s", path, strerror(errno));
   struct stat st;
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
     close(fd);
     return dl__fail(err, DL_E_IO, "%s is not a regular file", path);
+  }
+  int rc = dl__check_file_bytes(path, st.st_size, max_bytes, err);
+  if (rc < 0) {
+    close(fd);
+    return rc;
   }
   size_t want = (size_t)st.st_size;
   if (want + 1 > s->file_cap) {
@@ -285,7 +294,7 @@ static void process_item(dl_pipeline *p, int64_t i, scratch *s) {
   size_t len = src->len;
   int rc = DL_OK;
   if (src->path) {
-    rc = read_file(s, src->path, &len, &e);
+    rc = read_file(s, src->path, p->spec.max_bytes, &len, &e);
     bytes = s->file;
   }
   dl_tensor *img = NULL;

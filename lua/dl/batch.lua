@@ -103,7 +103,7 @@ end
 --- plus the batch size. Raises a message naming the field (prefix `where`).
 ---@param input table {size={w,h}, channels=, layout=, dtype=, mean=, std=, resize=, fit=, pad=}
 ---@param batch_size integer
----@param opts {threads: integer|nil, prefetch: integer|nil, max_pixels: integer|nil}|nil
+---@param opts {threads: integer|nil, prefetch: integer|nil, max_pixels: integer|nil, max_bytes: integer|nil}|nil
 ---@return ffi.cdata* dl_pipeline_spec
 function M.spec(input, batch_size, opts)
   opts = opts or {}
@@ -140,6 +140,7 @@ function M.spec(input, batch_size, opts)
   s.threads = opts.threads or 0
   s.prefetch = opts.prefetch or 0
   s.max_pixels = opts.max_pixels or 0
+  s.max_bytes = opts.max_bytes or 0
   return s
 end
 
@@ -179,7 +180,8 @@ Pipeline.__index = Pipeline
 
 --- A pipeline over image files (`paths`) or encoded images in memory
 --- (`bytes`, a list of strings). Options as an adapter's `input`, plus
---- batch_size, threads (default: online cores), prefetch, max_pixels.
+--- batch_size, threads (default: online cores), prefetch, max_pixels, max_bytes (a larger file
+--- fails its slot unread; default 1 GiB).
 ---@param opts table
 ---@return dl.Pipeline
 function M.pipeline(opts)

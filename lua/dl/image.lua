@@ -36,8 +36,8 @@ local mean_buf, std_buf = ffi.new('float[4]'), ffi.new('float[4]')
 
 local MODES = { bilinear = C.DL_RESIZE_BILINEAR, box = C.DL_RESIZE_BOX }
 local FORMATS = { [C.DL_IMAGE_JPEG] = 'jpeg', [C.DL_IMAGE_PNG] = 'png' }
-local OPTION_KEYS = { channels = true, min_width = true, min_height = true, max_pixels = true, exif = true,
-  keep_16bit = true }
+local OPTION_KEYS = { channels = true, min_width = true, min_height = true, max_pixels = true, max_bytes = true,
+  exif = true, keep_16bit = true }
 
 local function message(rc)
   local _, msg = native.check(rc)
@@ -84,7 +84,7 @@ local function decode_opts(t, argn, fname)
   for k in pairs(t) do
     if not OPTION_KEYS[k] then
       error(format("bad argument #%d to '%s' (unknown option '%s'; known: channels, min_width, min_height, "
-        .. 'max_pixels, exif, keep_16bit)', argn, fname, tostring(k)), 3)
+        .. 'max_pixels, max_bytes, exif, keep_16bit)', argn, fname, tostring(k)), 3)
     end
   end
   local ch = t.channels
@@ -96,6 +96,7 @@ local function decode_opts(t, argn, fname)
   opts.min_width = t.min_width and check_int(t.min_width, 0, argn, fname, 'min_width') or 0
   opts.min_height = t.min_height and check_int(t.min_height, 0, argn, fname, 'min_height') or 0
   opts.max_pixels = t.max_pixels and check_int(t.max_pixels, 1, argn, fname, 'max_pixels') or 0
+  opts.max_bytes = t.max_bytes and check_int(t.max_bytes, 1, argn, fname, 'max_bytes') or 0
   if t.exif ~= nil and type(t.exif) ~= 'boolean' then
     error(format("bad argument #%d to '%s' (exif must be a boolean, got %s)", argn, fname, type(t.exif)), 3)
   end
@@ -121,6 +122,7 @@ end
 ---@field min_width? integer a JPEG may decode at 1/2, 1/4 or 1/8 scale while staying this wide
 ---@field min_height? integer and this tall (after EXIF orientation)
 ---@field max_pixels? integer refuse images whose header claims more (default 100 000 000)
+---@field max_bytes? integer load: refuse a larger file before reading it (default 1 GiB)
 ---@field exif? boolean apply the EXIF orientation (default true)
 ---@field keep_16bit? boolean 16-bit PNGs give i32 samples 0..65535 (default: u8, the high byte)
 

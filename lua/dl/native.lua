@@ -10,7 +10,7 @@ local M = {}
 -- The major ABI this Lua package was written against; native_ops/dl_native.h
 -- declares DL_ABI_VERSION. A mismatch means lua/ and bin/dlrun come from
 -- different builds, so fail loudly instead of calling with wrong layouts.
-local REQUIRED_ABI = 1
+local REQUIRED_ABI = 2
 
 -- The cdef text is the FFI block of dl_native.h, embedded in the dlrun binary
 -- (the host preloads 'dl._cdef'). Reloads and busted's insulation may run this

@@ -44,6 +44,20 @@ describe('dl.batch.pipeline', function()
     pipe:close()
   end)
 
+  it('fails a file over max_bytes in its slot without reading it', function()
+    local sparse = os.tmpname()
+    assert.is_true(os.execute('truncate -s 1073741825 ' .. sparse) == 0) -- sparse: no disk used
+    local pipe = dl.batch.pipeline { paths = { paths[1], sparse, paths[2] }, size = { 4, 4 }, batch_size = 3,
+      max_bytes = 1000000 }
+    local b = pipe:next()
+    pipe:close()
+    os.remove(sparse)
+    assert.is_true(b.ok[1])
+    assert.is_false(b.ok[2])
+    assert.is_true(b.ok[3])
+    assert.matches(sparse .. "': 1073741825 bytes, over the limit of 1000000 (max_bytes)", b.errors[2], 1, true)
+  end)
+
   it('makes views of a recycled batch raise instead of reading reused memory', function()
     local pipe = dl.batch.pipeline { paths = paths, size = { 4, 4 }, batch_size = 2 }
     local b = pipe:next()

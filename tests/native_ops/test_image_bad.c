@@ -3,6 +3,9 @@
  * crashing (the asan build checks memory too). */
 #include "test_image_util.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 typedef struct bad_case {
   const char *name;
   int code;
@@ -62,6 +65,38 @@ static void missing_file(void **state) {
   assert_int_equal(dl_image_probe_file(BAD "text.jpg", &info, &e), DL_E_FORMAT);
 }
 
+/* A file over max_bytes (default 1 GiB) is refused before a byte is read:
+ * the sparse file below claims 1 GiB + 1 and occupies no disk. */
+static void files_over_the_byte_limit_are_refused_unread(void **state) {
+  (void)state;
+  char sparse[] = "/tmp/dlrun-sparse-XXXXXX.jpg";
+  int fd = mkstemps(sparse, 4);
+  assert_true(fd >= 0);
+  assert_int_equal(ftruncate(fd, DL_IMAGE_DEFAULT_MAX_BYTES + 1LL), 0);
+  close(fd);
+  dl_tensor *t = (dl_tensor *)&t;
+  dl_error e;
+  assert_int_equal(dl_image_load(&t, sparse, NULL, NULL, &e), DL_E_TOO_LARGE);
+  assert_null(t);
+  assert_non_null(strstr(e.msg, sparse));
+  assert_non_null(strstr(e.msg, "1073741825 bytes"));
+  assert_non_null(strstr(e.msg, "limit of 1073741824"));
+  unlink(sparse);
+
+  /* A limit of its own: rgb.jpg's size passes, one byte less fails. */
+  struct stat st;
+  assert_int_equal(stat(IMAGES "rgb.jpg", &st), 0);
+  dl_decode_opts o = {.max_bytes = st.st_size - 1};
+  assert_int_equal(dl_image_load(&t, IMAGES "rgb.jpg", &o, NULL, &e), DL_E_TOO_LARGE);
+  assert_non_null(strstr(e.msg, "max_bytes"));
+  o.max_bytes = st.st_size;
+  assert_int_equal(dl_image_load(&t, IMAGES "rgb.jpg", &o, NULL, &e), DL_OK);
+  dl_tensor_release(t);
+  o.max_bytes = -1;
+  assert_int_equal(dl_image_load(&t, IMAGES "rgb.jpg", &o, NULL, &e), DL_E_INVAL);
+  assert_non_null(strstr(e.msg, "max_bytes"));
+}
+
 /* Every prefix of a good JPEG and PNG either decodes or fails cleanly. */
 static void every_truncation(void **state) {
   (void)state;
@@ -91,6 +126,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(bad_files_fail_cleanly),
       cmocka_unit_test(missing_file),
+      cmocka_unit_test(files_over_the_byte_limit_are_refused_unread),
       cmocka_unit_test(every_truncation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -159,6 +159,45 @@ static void test_a_bad_item_fails_only_its_row(void **state) {
   dl_pipeline_free(p); /* frees with the batch still out */
 }
 
+/* A file over spec.max_bytes (default 1 GiB) fails its row before a byte is
+ * read; the sparse file claims 1 GiB + 1 and occupies no disk. */
+static void test_files_over_max_bytes_fail_unread(void **state) {
+  fixture *f = *state;
+  char sparse[160];
+  snprintf(sparse, sizeof sparse, "%s/sparse.jpg", f->dir);
+  FILE *fp = fopen(sparse, "w");
+  assert_int_equal(ftruncate(fileno(fp), DL_IMAGE_DEFAULT_MAX_BYTES + 1LL), 0);
+  fclose(fp);
+  dl_pipeline_spec s = rgb_spec(2);
+  dl_pipeline *p;
+  assert_int_equal(dl_pipeline_new(&p, &s, NULL), 0);
+  assert_int_equal(dl_pipeline_add_path(p, f->paths[0], NULL), 0);
+  assert_int_equal(dl_pipeline_add_path(p, sparse, NULL), 0);
+  assert_int_equal(dl_pipeline_start(p, NULL), 0);
+  dl_pipeline_batch *b;
+  assert_int_equal(dl_pipeline_next(p, &b, NULL), 0);
+  assert_int_equal(b->items[0].status, 0);
+  assert_int_equal(b->items[1].status, DL_E_TOO_LARGE);
+  assert_non_null(strstr(b->items[1].message, "sparse.jpg"));
+  assert_non_null(strstr(b->items[1].message, "1073741825 bytes"));
+  assert_non_null(strstr(b->items[1].message, "limit of 1073741824"));
+  dl_pipeline_free(p);
+  unlink(sparse);
+
+  /* A limit of its own: one byte under the first file's size. */
+  FILE *first = fopen(f->paths[0], "rb");
+  fseek(first, 0, SEEK_END);
+  s.max_bytes = ftell(first) - 1;
+  fclose(first);
+  assert_int_equal(dl_pipeline_new(&p, &s, NULL), 0);
+  assert_int_equal(dl_pipeline_add_path(p, f->paths[0], NULL), 0);
+  assert_int_equal(dl_pipeline_start(p, NULL), 0);
+  assert_int_equal(dl_pipeline_next(p, &b, NULL), 0);
+  assert_int_equal(b->items[0].status, DL_E_TOO_LARGE);
+  assert_non_null(strstr(b->items[0].message, "max_bytes"));
+  dl_pipeline_free(p);
+}
+
 static void test_views_of_a_released_batch_are_stale(void **state) {
   fixture *f = *state;
   dl_pipeline_spec s = rgb_spec(2);
@@ -309,6 +348,10 @@ static void test_empty_pipeline_and_bad_specs(void **state) {
   s = rgb_spec(1);
   s.std[1] = -1;
   assert_int_equal(dl_pipeline_new(&p, &s, &e), DL_E_INVAL);
+  s = rgb_spec(1);
+  s.max_bytes = -1;
+  assert_int_equal(dl_pipeline_new(&p, &s, &e), DL_E_INVAL);
+  assert_non_null(strstr(e.msg, "max_bytes"));
   assert_null(p);
 }
 
@@ -316,6 +359,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_batches_come_in_item_order_with_the_right_rows),
       cmocka_unit_test(test_a_bad_item_fails_only_its_row),
+      cmocka_unit_test(test_files_over_max_bytes_fail_unread),
       cmocka_unit_test(test_views_of_a_released_batch_are_stale),
       cmocka_unit_test(test_u8_layouts),
       cmocka_unit_test(test_letterbox_reports_where_the_image_sits),

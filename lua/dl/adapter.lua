@@ -54,6 +54,10 @@ local M = {}
 --- The user functions an adapter may define, in the order help texts list them.
 M.USER_FUNCTIONS = { 'load', 'save', 'train', 'predict', 'embed', 'prepare_item' }
 
+-- The fields of a spec and of its input table, in the order messages list them.
+local SPEC_FIELDS = { 'name', 'input', 'output_type', 'labels', 'configuration' }
+local INPUT_FIELDS = { 'type', 'size', 'channels', 'layout', 'dtype', 'mean', 'std', 'resize', 'fit', 'pad' }
+
 local OUTPUT_TYPES = {
   class = true, box = true, segment = true, polyline = true, point = true, binary = true, embedding = true,
 }
@@ -84,6 +88,20 @@ local function check_field(spec, key, want, level)
   end
 end
 
+-- Raises at `level` naming every key of t that `known` does not list (a typo such as
+-- `inputs` would otherwise silently lose the fast path); `prefix` is 'input.' for input's keys.
+local function check_known(t, known, prefix, level)
+  local is_known, unknown = {}, {}
+  for _, k in ipairs(known) do is_known[k] = true end
+  for k in pairs(t) do
+    if not is_known[k] then unknown[#unknown + 1] = "'" .. prefix .. tostring(k) .. "'" end
+  end
+  if #unknown == 0 then return end
+  table.sort(unknown)
+  error(string.format('dl.Adapter: unknown field%s %s (known: %s)', #unknown > 1 and 's' or '',
+    table.concat(unknown, ', '), table.concat(known, ', ')), level + 1)
+end
+
 --- The file that called dl.Adapter, for the default name.
 local function caller_basename(level)
   local info = debug.getinfo(level + 1, 'S')
@@ -100,6 +118,13 @@ function M.new(spec)
   if type(spec) ~= 'table' then
     error(string.format('bad argument #1 to dl.Adapter (table expected, got %s)', type(spec)), 2)
   end
+  for _, fname in ipairs(M.USER_FUNCTIONS) do
+    if spec[fname] ~= nil then
+      error(string.format("dl.Adapter: define '%s' as a function on the adapter (function A:%s(...)), not in the spec",
+        fname, fname), 2)
+    end
+  end
+  check_known(spec, SPEC_FIELDS, '', 2)
   check_field(spec, 'name', 'string', 2)
   check_field(spec, 'input', 'table', 2)
   check_field(spec, 'output_type', 'string', 2)
@@ -111,17 +136,12 @@ function M.new(spec)
   end
   if spec.input then
     local input = spec.input
+    check_known(input, INPUT_FIELDS, 'input.', 2)
     if input.type ~= nil and input.type ~= 'image' then
       error(string.format("dl.Adapter: input.type '%s' is not supported (only 'image')", tostring(input.type)), 2)
     end
     if type(input.size) ~= 'table' or type(input.size[1]) ~= 'number' or type(input.size[2]) ~= 'number' then
       error("dl.Adapter: input.size must be {width, height}", 2)
-    end
-  end
-  for _, fname in ipairs(M.USER_FUNCTIONS) do
-    if spec[fname] ~= nil then
-      error(string.format("dl.Adapter: define '%s' as a function on the adapter (function A:%s(...)), not in the spec",
-        fname, fname), 2)
     end
   end
   local labels = deep_copy(spec.labels or {})

@@ -22,6 +22,20 @@ describe('dl.Adapter', function()
       'dl.Adapter: input.size must be {width, height}')
   end)
 
+  it('rejects unknown fields, naming them and listing the known ones, at the caller\'s line', function()
+    local line = debug.getinfo(1, 'l').currentline
+    local ok, err = pcall(function() local _ = dl.Adapter { inputs = { size = { 4, 4 } }, configuraton = {} } end)
+    assert.is_false(ok)
+    assert.equals('spec/dl/adapter_spec.lua:' .. (line + 1) .. ": dl.Adapter: unknown fields 'configuraton', "
+      .. "'inputs' (known: name, input, output_type, labels, configuration)", err)
+    ok, err = pcall(function() local _ = dl.Adapter { input = { type = 'image', sise = { 4, 4 } } } end)
+    assert.is_false(ok)
+    assert.equals('spec/dl/adapter_spec.lua:' .. (line + 5) .. ": dl.Adapter: unknown field 'input.sise' "
+      .. '(known: type, size, channels, layout, dtype, mean, std, resize, fit, pad)', err)
+    assert.has_error(function() dl.Adapter { [1] = 'fashion' } end,
+      "dl.Adapter: unknown field '1' (known: name, input, output_type, labels, configuration)")
+  end)
+
   it('asks for user functions to be defined as methods, not spec fields', function()
     local ok, err = pcall(dl.Adapter, { predict = function() end })
     assert.is_false(ok)

@@ -262,20 +262,27 @@ function M.is_tensor(x) return is_tensor(x) end
 
 ---@alias dl.dtype 'u8'|'i32'|'i64'|'f32'
 
+-- A new zero-filled tensor for the constructor `name` (its messages name it). Called as a tail
+-- call, so that level 2 is the constructor's caller.
+local function zeros(name, shape, dtype)
+  if type(shape) ~= 'table' then
+    error(format("bad argument #1 to '%s' (table of sizes expected, got %s)", name, typename(shape)), 2)
+  end
+  local n = shape_arg(1, name, false, shape)
+  return adopt_box(C.dl_tensor_new(box, dtype_arg(dtype, 2, name), n, shape_buf, err))
+end
+
 --- A new zero-filled tensor.
 ---@param shape integer[] sizes, e.g. {3, 224, 224}; {} is a scalar
 ---@param dtype? dl.dtype default 'f32'
 ---@return dl.Tensor
-function M.new(shape, dtype)
-  if type(shape) ~= 'table' then
-    error(format("bad argument #1 to 'new' (table of sizes expected, got %s)", typename(shape)), 2)
-  end
-  local n = shape_arg(1, 'new', false, shape)
-  return adopt_box(C.dl_tensor_new(box, dtype_arg(dtype, 2, 'new'), n, shape_buf, err))
-end
+function M.new(shape, dtype) return zeros('new', shape, dtype) end
 
 --- Same as new: a zero-filled tensor.
-M.zeros = M.new
+---@param shape integer[] sizes, e.g. {3, 224, 224}; {} is a scalar
+---@param dtype? dl.dtype default 'f32'
+---@return dl.Tensor
+function M.zeros(shape, dtype) return zeros('zeros', shape, dtype) end
 
 --- A new tensor whose contents are not initialised (faster when every element is written).
 ---@param shape integer[]
@@ -992,11 +999,21 @@ function ops.len(t)
   return tonumber(t.shape[0])
 end
 
+-- Checks the i of t[i] (t has dims) at `level`: a 0-based habit (t[0]) gets told that
+-- indices start at 1, instead of an error about select or get.
+local function check_first_index(t, i, level)
+  if not (is_int(i) and i >= 1 and i <= tonumber(t.shape[0])) then
+    error(format('index %s out of range for dim 1 of shape %s (indices start at 1)', tostring(i), shape_str(t)),
+      level + 1)
+  end
+end
+
 -- t[i]: the element of a 1-dim tensor, else the 1-based slice t:select(1, i).
 function ops.index(t, i)
   live(t, '__index', 2)
-  if t.ndim == 1 then return methods.get(t, i) end
   if t.ndim == 0 then error('attempt to index a scalar tensor (use t:get())', 2) end
+  check_first_index(t, i, 2)
+  if t.ndim == 1 then return methods.get(t, i) end
   return methods.select(t, 1, i)
 end
 
@@ -1006,8 +1023,9 @@ function ops.newindex(t, i, v)
   if type(i) ~= 'number' then
     error(format("cannot set field '%s' of a dl.tensor", tostring(i)), 2)
   end
-  if t.ndim == 1 then return methods.set(t, i, v) end
   if t.ndim == 0 then error('attempt to index a scalar tensor (use t:set())', 2) end
+  check_first_index(t, i, 2)
+  if t.ndim == 1 then return methods.set(t, i, v) end
   local slice = methods.select(t, 1, i)
   if is_tensor(v) then methods.copy(slice, v) else methods.fill(slice, v) end
 end

@@ -174,6 +174,48 @@ describe('dl.nn layers', function()
   end)
 end)
 
+describe('dl.nn errors', function()
+  -- The error of f, which must fail.
+  local function error_of(f)
+    local ok, err = pcall(f)
+    assert.is_false(ok, 'expected an error')
+    return tostring(err)
+  end
+  local here = 'spec/dl/nn_spec.lua:'
+
+  it('point at the line that called the model, however deep the layers sit', function()
+    local x, y = tensor.new({ 2, 4 }), nil
+    local model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(5, 2))
+    local line = debug.getinfo(1, 'l').currentline
+    local err = error_of(function() y = model:forward(x) end)
+    assert.equals(here .. (line + 1) .. ': Linear(5 -> 2): x has 3 features per row but weight [2, 5] expects 5',
+      err)
+    err = error_of(function() y = model(x) end) -- through __call
+    assert.matches('^' .. here .. (line + 4) .. ': Linear%(5 %-> 2%)', err)
+    local nested = nn.Sequential(nn.Sequential(nn.Flatten(), nn.Linear(4, 3)), nn.Linear(5, 2))
+    err = error_of(function() y = nested:forward(x) end)
+    assert.matches('^' .. here .. (line + 7) .. ': Linear%(5 %-> 2%)', err)
+    err = error_of(function() y = model:forward(tensor.new({ 2, 2, 2 })) end)
+    assert.matches('^' .. here .. (line + 9) .. ': Linear%(4 %-> 3%): x must be %[N, 4%]', err)
+    err = error_of(function() y = model:forward('x') end)
+    assert.matches('^' .. here .. (line + 11) .. ': Linear%(4 %-> 3%): x must be a dl.tensor, got string', err)
+    local conv = nn.Sequential(nn.Conv2d(1, 2, 3), nn.MaxPool2d(2))
+    err = error_of(function() y = conv:forward(tensor.new({ 1, 1, 2, 2 })) end)
+    assert.matches('^' .. here .. (line + 14) .. ': Conv2d', err)
+    err = error_of(function() y = model:backward(tensor.new({ 2, 4 }), tensor.new({ 2, 2 })) end)
+    assert.matches('^' .. here .. (line + 16) .. ': Sequential: backward', err)
+    local freed = tensor.new({ 2, 4 })
+    freed:free()
+    err = error_of(function() y = model:forward(freed) end)
+    assert.matches('^' .. here .. (line + 20) .. ': Linear%(4 %-> 3%): x: tensor used after :free%(%)', err)
+    err = error_of(function() y = nn.cross_entropy(tensor.new({ 2, 3 }), { 1, 'b' }) end)
+    assert.matches('^' .. here .. (line + 22) .. ": bad argument #2 to 'cross_entropy' %(labels: element %[2%]", err)
+    err = error_of(function() y = nn.cross_entropy(freed, { 1, 2 }) end)
+    assert.matches('^' .. here .. (line + 24) .. ': tensor used after :free%(%)', err)
+    assert.is_nil(y)
+  end)
+end)
+
 describe('dl.nn.cross_entropy', function()
   it('gives ln(K) for equal logits and the softmax-minus-one-hot gradient over N', function()
     local loss, grad = nn.cross_entropy(tensor.new({ 2, 4 }), { 2, 4 }) -- class ids count from 1

@@ -67,6 +67,12 @@ describe('dl.tensor constructors', function()
     assert.matches('element %[2%] must be a number, got string', error_of(tensor.from_table, { 1, 'x' }))
     assert.matches('step must not be 0', error_of(tensor.arange, 0, 3, 0))
     assert.matches('at most 8 dims', error_of(tensor.new, { 1, 1, 1, 1, 1, 1, 1, 1, 1 }))
+    -- each constructor names itself
+    assert.matches("^bad argument #1 to 'zeros' %(size %-1 at dim 1", error_of(tensor.zeros, { -1 }))
+    assert.matches("^bad argument #2 to 'zeros' %(dtype", error_of(tensor.zeros, { 1 }, 'f64'))
+    assert.matches("^bad argument #1 to 'zeros' %(table of sizes expected", error_of(tensor.zeros, 3))
+    assert.matches('^spec/dl/tensor_spec.lua:%d+: shape has a negative dim or overflows',
+      error_of(function() local _ = tensor.zeros({ 2 ^ 40, 2 ^ 40 }) end))
   end)
 end)
 
@@ -107,6 +113,15 @@ describe('dl.tensor elements', function()
     m[2] = tensor.from_table({ 7, 8 })
     assert.same({ { 9, 9 }, { 7, 8 } }, m:totable())
     assert.matches('index 3 out of range for dim 1 of shape 2x2', error_of(function() return m[3] end))
+    -- t[0] is the commonest slip from 0-based code: say that indices start at 1, at the caller's line
+    local r
+    for _, use in ipairs({ function() r = m[0] end, function() r = v[0] end, function() m[0] = 1 end,
+      function() v[0] = 1 end, function() r = m[-1] end, function() r = m[1.5] end }) do
+      local err = error_of(use)
+      assert.matches('^spec/dl/tensor_spec.lua:%d+: index %-?[%d.]+ out of range for dim 1 of shape %dx?%d? '
+        .. '%(indices start at 1%)$', err)
+    end
+    assert.is_nil(r)
     assert.matches('cannot set field', error_of(function() m.foo = 1 end))
   end)
 

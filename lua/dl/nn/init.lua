@@ -16,7 +16,7 @@
 --- Every layer has forward(x), backward(x, grad_out [, input_grad]) -> grad_in (adding into
 --- parameter grads), parameters(), zero_grad(), train()/eval(), state_dict()/load_state_dict();
 --- see dl.nn.module. Misuse (a wrong shape, a missing argument) raises an error naming the
---- layer.
+--- layer, at the line that called the model (not inside a Sequential).
 local layers = require 'dl.nn.layers'
 local loss = require 'dl.nn.loss'
 local module = require 'dl.nn.module'

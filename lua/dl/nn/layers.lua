@@ -10,7 +10,7 @@ local C, err = native.C, native.err
 local error, type, ipairs, tostring = error, type, ipairs, tostring
 local floor, sqrt, format = math.floor, math.sqrt, string.format
 local empty = tensor.empty
-local dim, shape_str = module.dim, module.shape_str
+local dim, shape_str, raise = module.dim, module.shape_str, module.raise
 
 local M = {}
 
@@ -77,7 +77,7 @@ function Linear:describe() return format('Linear(%d -> %d)', self.in_features, s
 local function linear_input(self, x)
   self:expect_tensor(x, 'x')
   if x.ndim ~= 2 then
-    error(format('%s: x must be [N, %d], got %s (flatten images with nn.Flatten)', self:describe(),
+    raise(format('%s: x must be [N, %d], got %s (flatten images with nn.Flatten)', self:describe(),
       self.in_features, shape_str(x)), 3)
   end
   return x:contiguous()
@@ -140,7 +140,7 @@ end
 
 local function image_input(self, x)
   self:expect_tensor(x, 'x')
-  if x.ndim ~= 4 then error(format('%s: x must be [N, C, H, W], got %s', self:describe(), shape_str(x)), 3) end
+  if x.ndim ~= 4 then raise(format('%s: x must be [N, C, H, W], got %s', self:describe(), shape_str(x)), 3) end
   return x:contiguous()
 end
 

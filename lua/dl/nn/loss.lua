@@ -4,7 +4,7 @@ local native = require 'dl.native'
 local tensor = require 'dl.tensor'
 
 local C, err = native.C, native.err
-local error, type, format, concat = error, type, string.format, table.concat
+local error, type, pcall, format, concat = error, type, pcall, string.format, table.concat
 
 local M = {}
 
@@ -22,11 +22,18 @@ function M.cross_entropy(logits, labels)
     error(format("bad argument #1 to 'cross_entropy' (dl.tensor expected, got %s)", type(logits)), 2)
   end
   if type(labels) == 'table' then
-    labels = tensor.from_table(labels, 'i64')
+    local ok, t = pcall(tensor.from_table, labels, 'i64')
+    if not ok then -- from_table's reason, as a misuse of cross_entropy's argument
+      error(format("bad argument #2 to 'cross_entropy' (labels: %s)", t:match('%((.*)%)$') or t), 2)
+    end
+    labels = t
   elseif not tensor.is_tensor(labels) then
     error(format("bad argument #2 to 'cross_entropy' (dl.tensor or array of class ids expected, got %s)",
       type(labels)), 2)
   end
+  -- A recycled or freed tensor raises here, at the caller, not inside :contiguous().
+  native.assert(C.dl_tensor_check(logits, err), 2)
+  native.assert(C.dl_tensor_check(labels, err), 2)
   logits = logits:contiguous()
   if logits.ndim ~= 2 then
     error(format("bad argument #1 to 'cross_entropy' (logits must be [N, K], got %s)",

@@ -12,12 +12,35 @@
 local tensor = require 'dl.tensor'
 local native = require 'dl.native'
 
+local ffi = require 'ffi'
+
 local error, type, ipairs, pairs, setmetatable, tostring, tonumber =
   error, type, ipairs, pairs, setmetatable, tostring, tonumber
 local format, concat, sort = string.format, table.concat, table.sort
+local getinfo = debug.getinfo
 local is_tensor = tensor.is_tensor
+local C, err = native.C, native.err
 
 local M = {}
+
+-- The chunkname prefix shared by the dl.nn source files ('@.../dl/nn/').
+local NN_SOURCE = getinfo(1, 'S').source:match('^(.*/)[^/]*$')
+
+--- Raises msg at the user's line: the function at `level` (counted as error() counts from
+--- raise's caller), or when that one is dl.nn code (a Sequential, the `layer(x)` call, a
+--- layer), the first function above it that is not, however deeply Sequentials nest.
+---@param msg string
+---@param level integer
+function M.raise(msg, level)
+  local at = level + 1
+  while true do
+    local info = getinfo(at, 'S')
+    if not (info and info.source:sub(1, #NN_SOURCE) == NN_SOURCE) then break end
+    at = at + 1
+  end
+  error(msg, at)
+end
+local raise = M.raise
 
 ---@class dl.nn.Parameter
 ---@field data dl.Tensor the values (f32); optimizers and load_state_dict update them in place
@@ -159,26 +182,29 @@ function Module:load_state_dict(dict)
   return true
 end
 
---- Raises misuse of forward/backward: `what` names the problem; level 3 blames the caller of
---- the layer method that called this.
+--- Raises misuse of forward/backward: `what` names the problem. The error points at the
+--- caller of the layer method that called this, or past dl.nn code to the user's line.
 ---@param what string
-function Module:fail(what) error(self:describe() .. ': ' .. what, 3) end
+function Module:fail(what) raise(self:describe() .. ': ' .. what, 3) end
 
---- Raises the pending native error of rc (if any), prefixed with the layer, at the caller of
---- the layer method.
+--- Raises the pending native error of rc (if any), prefixed with the layer, where fail does.
 ---@param rc integer
 function Module:check(rc)
   if rc >= 0 then return end
   local _, msg = native.check(rc)
-  error(self:describe() .. ': ' .. msg, 3)
+  raise(self:describe() .. ': ' .. msg, 3)
 end
 
---- Checks that x is a tensor; `what` names it ('x', 'grad_out').
+--- Checks that x is a live tensor (not recycled or freed); `what` names it ('x',
+--- 'grad_out'). Raises where fail does.
 ---@param x any
 ---@param what string
 function Module:expect_tensor(x, what)
   if not is_tensor(x) then
-    error(format('%s: %s must be a dl.tensor, got %s', self:describe(), what, type(x)), 3)
+    raise(format('%s: %s must be a dl.tensor, got %s', self:describe(), what, type(x)), 3)
+  end
+  if C.dl_tensor_check(x, err) < 0 then
+    raise(format('%s: %s: %s', self:describe(), what, ffi.string(err.msg)), 3)
   end
 end
 

@@ -72,8 +72,8 @@ end
 ---@return dl.Tensor? grad_in the gradient with respect to x (nil when input_grad is false)
 function Sequential:backward(x, grad_out, input_grad)
   local inputs = self._inputs
-  if not inputs then error('Sequential: backward called before forward', 2) end
-  if not rawequal(inputs[1], x) then error('Sequential: backward needs the x of the latest forward', 2) end
+  if not inputs then module.raise('Sequential: backward called before forward', 2) end
+  if not rawequal(inputs[1], x) then module.raise('Sequential: backward needs the x of the latest forward', 2) end
   local first = 1
   if input_grad == false then
     first = #self.modules + 1

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "dataset_import.h"
 #include "paths.h"
+#include "signals.h"
 
 /* DEST is a dataset name under datasets/, or a path when it holds a '/'. */
 static int resolve_dest(const rt_args *args, const char *dest, char *target, char *name, rt_error *err) {
@@ -45,6 +46,9 @@ int rt_cmd_dataset_import(const rt_args *args) {
     return RT_EXIT_USAGE;
   o.source = folder ? args->positional[1] : rt_args_value(args, "source");
   const char *dest = args->positional[want - 1];
+  /* Ctrl-C or SIGTERM stops at the next item (rt_dsw_add_item) and
+   * removes the staging folder: no half dataset, no hidden leftovers. */
+  rt_signals_install();
   rt_error err;
   char target[RT_PATH_MAX], name[256];
   rt_dataset_writer w;
@@ -53,12 +57,20 @@ int rt_cmd_dataset_import(const rt_args *args) {
     fprintf(stderr, "dlrun: %s\n", err.msg);
     return RT_EXIT_ERROR;
   }
+  if (w.stale_removed && !o.quiet)
+    fprintf(stderr, "dlrun: removed %ld staging folders left by interrupted imports beside %s\n", w.stale_removed,
+            target);
   int rc = folder ? rt_import_folder(&w, &o, &err)
            : shapes ? rt_import_shapes(&w, &o, &err)
                     : rt_import_fashion_mnist(&w, &o, &err);
-  if (rc == 0) rc = rt_dsw_finish(&w, &err);
-  if (rc < 0) {
+  if (rc == 0 && !rt_signals_stop_requested()) rc = rt_dsw_finish(&w, &err);
+  int sig = rt_signals_stop_requested();
+  if (rc < 0 || sig) {
     rt_dsw_abort(&w);
+    if (sig) {
+      fprintf(stderr, "dlrun: import %s stopped by %s; nothing was imported\n", kind, rt_signals_name(sig));
+      return 128 + sig;
+    }
     fprintf(stderr, "dlrun: import %s: %s\n", kind, err.msg);
     return RT_EXIT_ERROR;
   }

@@ -12,6 +12,7 @@
 #include "dl_native.h"
 #include "item_doc.h"
 #include "sha256.h"
+#include "signals.h"
 
 /* Distinct, readable label colours (Tableau 20). */
 static const char *const palette[] = {
@@ -65,7 +66,12 @@ int rt_dsw_begin(rt_dataset_writer *w, const char *target, const char *name, boo
   if (slash && slash != parent) {
     *slash = '\0';
     if (rt_fs_mkdir_p(parent, err) < 0) return -1;
+  } else if (!slash) {
+    strcpy(parent, ".");
+  } else {
+    parent[1] = '\0'; /* a target in / */
   }
+  if (rt_fs_remove_stale_temps_in(parent, &w->stale_removed, err) < 0) return -1;
   if (rt_new_id(w->id, err) < 0 || rt_fs_make_temp_dir(target, w->stage, err) < 0) return -1;
   w->labels = json_array();
   return 0;
@@ -152,6 +158,8 @@ static int item_path(rt_dataset_writer *w, const char *remote_path, char *path, 
 int rt_dsw_add_item_annotated(rt_dataset_writer *w, const char *remote_path, const void *bytes, size_t len,
                               const char *mimetype, long width, long height, const json_t *annotations,
                               rt_error *err) {
+  int sig = rt_signals_stop_requested();
+  if (sig) return rt_fail(err, "stopped by %s", rt_signals_name(sig));
   if (annotations && !json_is_array(annotations))
     return rt_fail(err, "%s: the ground truth must be an array of annotations", remote_path);
   char path[RT_PATH_MAX];

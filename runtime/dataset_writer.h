@@ -27,10 +27,12 @@ typedef struct rt_dataset_writer {
   char id[25];               /* read-only: a new 24-hex-digit dataset id */
   json_t *labels;            /* private: [{tag, color}] */
   long items;                /* read-only: items added */
+  long stale_removed;        /* read-only: staging folders of killed imports that begin removed */
 } rt_dataset_writer;
 
 /* Starts a dataset at target. An existing target is an error naming it,
- * unless overwrite (then it is replaced when the import finishes). */
+ * unless overwrite (then it is replaced when the import finishes). The
+ * staging folders that killed imports left beside target are removed. */
 int rt_dsw_begin(rt_dataset_writer *w, const char *target, const char *name, bool overwrite, rt_error *err);
 
 /* Declares a label (in order; colours come from a fixed palette). */
@@ -38,7 +40,9 @@ int rt_dsw_add_label(rt_dataset_writer *w, const char *label, rt_error *err);
 
 /* Writes items/<remote_path> and json/<remote_path with .json>, the latter
  * with a class ground-truth annotation when label is not NULL. remote_path
- * starts with '/'. width/height < 0 when unknown. */
+ * starts with '/'. width/height < 0 when unknown. After SIGINT or SIGTERM
+ * (signals.h) it adds nothing and fails, naming the signal: every importer
+ * adds its items here, so this is where an import stops. */
 int rt_dsw_add_item(rt_dataset_writer *w, const char *remote_path, const void *bytes, size_t len,
                     const char *mimetype, long width, long height, const char *label, rt_error *err);
 

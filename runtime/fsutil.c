@@ -497,21 +497,43 @@ static long temp_owner(const char *leaf) {
   return (pid > 0 && *end == '-' && strlen(end + 1) == 6) ? pid : 0;
 }
 
+/* Removes the entries of names (paths relative to dir) that are temps of
+ * writers no longer running. */
+static int remove_stale(const char *dir, const rt_strlist *names, long *removed, rt_error *err) {
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < names->n; i++) {
+    const char *slash = strrchr(names->v[i], '/');
+    long pid = temp_owner(slash ? slash + 1 : names->v[i]);
+    if (!pid || (kill((pid_t)pid, 0) == 0 || errno == EPERM)) continue; /* not a temp, or its writer lives */
+    char path[RT_PATH_MAX];
+    rc = rt_fs_path(path, err, "%s/%s", dir, names->v[i]);
+    if (rc == 0) rc = rt_fs_rm_rf(path, err);
+    if (rc == 0) (*removed)++;
+  }
+  return rc;
+}
+
 int rt_fs_remove_stale_temps(const char *dir, long *removed, rt_error *err) {
   *removed = 0;
   if (!rt_fs_is_dir(dir)) return 0;
   rt_strlist all = {0};
-  if (rt_fs_list_tree(dir, &all, err) < 0) return -1;
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && i < all.n; i++) {
-    const char *slash = strrchr(all.v[i], '/');
-    long pid = temp_owner(slash ? slash + 1 : all.v[i]);
-    if (!pid || (kill((pid_t)pid, 0) == 0 || errno == EPERM)) continue; /* not a temp, or its writer lives */
-    char path[RT_PATH_MAX];
-    rc = rt_fs_path(path, err, "%s/%s", dir, all.v[i]);
-    if (rc == 0) rc = rt_fs_rm_rf(path, err);
-    if (rc == 0) (*removed)++;
-  }
+  int rc = rt_fs_list_tree(dir, &all, err);
+  if (rc == 0) rc = remove_stale(dir, &all, removed, err);
   rt_strlist_free(&all);
+  return rc;
+}
+
+int rt_fs_remove_stale_temps_in(const char *dir, long *removed, rt_error *err) {
+  *removed = 0;
+  DIR *d = opendir(dir);
+  if (!d) return errno == ENOENT ? 0 : rt_fail(err, "cannot open directory %s: %s", dir, strerror(errno));
+  rt_strlist names = {0};
+  int rc = 0;
+  struct dirent *e;
+  while (rc == 0 && (e = readdir(d)) != NULL)
+    if (temp_owner(e->d_name)) rc = rt_strlist_push(&names, e->d_name, err);
+  closedir(d);
+  if (rc == 0) rc = remove_stale(dir, &names, removed, err);
+  rt_strlist_free(&names);
   return rc;
 }

@@ -97,6 +97,9 @@ void rt_fs_unlock(int fd);
  * are no longer running (a killed process leaves them behind). *removed
  * counts them. A missing dir is fine. */
 int rt_fs_remove_stale_temps(const char *dir, long *removed, rt_error *err);
+/* Like rt_fs_remove_stale_temps, for the entries of dir itself only: the
+ * temps beside the things in dir, without walking what they hold. */
+int rt_fs_remove_stale_temps_in(const char *dir, long *removed, rt_error *err);
 
 /* Many small atomic writes with one sync for all of them: each add writes a
  * temp file; commit makes them durable with a single syncfs, renames them

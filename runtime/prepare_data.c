@@ -12,6 +12,7 @@
 #include "dataset_writer.h"
 #include "item_doc.h"
 #include "model_entity.h"
+#include "signals.h"
 
 /* One subset: its name and filter, as model.json gives them or the default. */
 typedef struct subset {
@@ -103,6 +104,11 @@ static int copy_subset(copier *c, const rt_dataset *ds, const subset *s, const c
              : 0;
   for (size_t i = 0; rc == 0 && i < items.n; i++) {
     const rt_dataset_item *it = &items.v[i];
+    int sig = rt_signals_stop_requested();
+    if (sig) {
+      rc = rt_fail(err, "stopped by %s while preparing the data", rt_signals_name(sig));
+      break;
+    }
     char dst[RT_PATH_MAX];
     rc = rt_fs_path(dst, err, "%s%s", items_dir, it->remote_path);
     if (rc == 0) rc = place_item(c, it->local_path, dst, err);
@@ -197,6 +203,12 @@ int rt_prepare_data(const rt_paths *p, const json_t *model, const rt_dataset *ds
   for (size_t i = 0; i < n; i++) {
     rt_filter_free(subsets[i].filter);
     free(subsets[i].text);
+  }
+  /* an interrupted copy is of no use to look at: it goes */
+  if (rc < 0 && rt_signals_stop_requested() && out->root[0]) {
+    rt_error ignored;
+    rt_prepared_data_remove(out, &ignored);
+    out->root[0] = '\0';
   }
   return rc;
 }

@@ -34,7 +34,8 @@ typedef struct rt_prepared_data {
 
 /* Copies the model's subsets of ds into a new folder under model_data/.
  * A folder left half-written by a failure stays, so the files can be looked
- * at; *out->root says where. */
+ * at; *out->root says where. After SIGINT or SIGTERM (signals.h) the copy
+ * stops at the next item and its folder is removed (out->root is then ""). */
 int rt_prepare_data(const rt_paths *p, const json_t *model, const rt_dataset *ds, rt_prepared_data *out,
                     rt_error *err);
 void rt_prepared_data_free(rt_prepared_data *d);

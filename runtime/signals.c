@@ -30,3 +30,5 @@ void rt_signals_install(void) {
 }
 
 int rt_signals_stop_requested(void) { return stop_signal; }
+
+const char *rt_signals_name(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }

@@ -10,5 +10,7 @@
 void rt_signals_install(void);
 /* The signal that asked to stop (SIGINT, SIGTERM), or 0. */
 int rt_signals_stop_requested(void);
+/* "SIGINT" or "SIGTERM", for messages and reports. */
+const char *rt_signals_name(int sig);
 
 #endif

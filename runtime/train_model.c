@@ -14,7 +14,6 @@
  * version when it holds anything, the status becomes `failed`, and the
  * command exits 1 after printing the traceback. */
 #include <lauxlib.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -120,7 +119,7 @@ static int record_epoch(lua_State *L) {
   /* Ctrl-C (or SIGTERM) stops training at the end of an epoch: train
    * raises here, and the output so far is saved as for any failed run. */
   int sig = rt_signals_stop_requested();
-  if (sig) return luaL_error(L, "training stopped by %s at the end of this epoch", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (sig) return luaL_error(L, "training stopped by %s at the end of this epoch", rt_signals_name(sig));
   lua_pushnumber(L, seconds);
   return 1;
 }
@@ -167,6 +166,30 @@ static int prepare(trainer *t) {
   return 0;
 }
 
+/* Between the steps before train: after SIGINT or SIGTERM, stop with a
+ * message instead of starting the next one. Returns an exit code. */
+static int check_stop(const char *before) {
+  int sig = rt_signals_stop_requested();
+  if (!sig) return 0;
+  fprintf(stderr, "dlrun: training stopped by %s before %s\n", rt_signals_name(sig), before);
+  return RT_EXIT_ERROR;
+}
+
+/* The temp folders a killed train left (the working copy being extracted,
+ * the version being packed) go before this one makes its own. */
+static void remove_stale_temps(const rt_session *s) {
+  const rt_place places[] = {RT_PLACE_TMP, RT_PLACE_MODELS};
+  for (size_t i = 0; i < sizeof places / sizeof places[0]; i++) {
+    char dir[RT_PATH_MAX];
+    long removed = 0;
+    rt_error err;
+    if (rt_paths_dir(&s->paths, places[i], dir, &err) < 0 || rt_fs_remove_stale_temps_in(dir, &removed, &err) < 0)
+      fprintf(stderr, "dlrun: warning: %s\n", err.msg);
+    else if (removed && !rt_args_flag(s->args, "quiet"))
+      fprintf(stderr, "dlrun: removed %ld temp folders left by an interrupted run in %s\n", removed, dir);
+  }
+}
+
 /* True when dir holds at least one file. */
 static bool has_files(const char *dir) {
   rt_strlist files = {0};
@@ -192,7 +215,6 @@ static int train_and_save(trainer *t) {
     return RT_EXIT_ERROR;
   }
   clock_gettime(CLOCK_MONOTONIC, &t->last_epoch);
-  rt_signals_install();
   rt_error err;
   bool trained = rt_adapter_call(h, "train", 3, 0, &err) == 0;
   if (!trained) fprintf(stderr, "dlrun: train failed: %s\n", err.msg);
@@ -250,7 +272,12 @@ int rt_cmd_train(const rt_args *args) {
   trainer t;
   memset(&t, 0, sizeof t);
   rt_error err;
+  /* From here on Ctrl-C stops between steps (check_stop), in prepare_data,
+   * or at an epoch's end: the model's status becomes failed, never stays
+   * training. */
+  rt_signals_install();
   int rc = open_dataset_and_session(&t, args);
+  if (rc == 0) remove_stale_temps(&t.s);
   if (rc == 0 &&
       rt_models_update(&t.s.store, t.s.model_name, start_edit, (void *)rt_dataset_id(&t.ds), NULL, &err) < 0)
     rc = rt_session_fail(err.msg);
@@ -258,8 +285,11 @@ int rt_cmd_train(const rt_args *args) {
   if (rc == 0 && rt_run_open(&t.run, &t.s.paths, "train", t.s.model_name, &err) < 0) rc = rt_session_fail(err.msg);
   t.run_open = rc == 0;
   if (rc == 0) rc = attach_log(&t);
+  if (rc == 0) rc = check_stop("loading the model");
   if (rc == 0) rc = rt_session_load_model(&t.s);
+  if (rc == 0) rc = check_stop("preparing the data");
   if (rc == 0) rc = prepare(&t);
+  if (rc == 0) rc = check_stop("calling train");
   if (rc == 0) rc = train_and_save(&t);
   const char *status = rc == 0 ? "trained" : "failed";
   if (started) {

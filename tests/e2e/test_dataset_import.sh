@@ -106,3 +106,38 @@ test_import_usage_errors() {
   expect_exit 1 "$DLRUN" dataset import folder nowhere dest
   assert_contains "$OUT" "nowhere is not a folder"
 }
+
+# Waits (up to 10 s) until an import has written items into its staging folder.
+wait_for_staging() { # datasets folder
+  local _
+  for _ in $(seq 500); do
+    [ -n "$(find "$1" -path '*/.fm.tmp-*/items/*' -name '*.png' 2>/dev/null | head -1)" ] && return 0
+    sleep 0.02
+  done
+  fail "the import wrote no staged items"
+}
+
+test_ctrl_c_stops_an_import_and_removes_its_staging_folder() {
+  mkdir -p "$DATALOOP_PATH/datasets"
+  "$DLRUN" dataset import fashion-mnist fm --limit 5000 >out.txt 2>&1 &
+  local pid=$! rc=0
+  wait_for_staging "$DATALOOP_PATH/datasets"
+  kill -INT $pid
+  wait $pid || rc=$?
+  assert_eq 130 "$rc" "exit code after SIGINT: $(cat out.txt)"
+  assert_contains "$(cat out.txt)" "import fashion-mnist stopped by SIGINT; nothing was imported"
+  [ -z "$(ls -A "$DATALOOP_PATH/datasets")" ] || fail "the import left: $(ls -A "$DATALOOP_PATH/datasets")"
+}
+
+test_an_import_removes_the_staging_folders_of_killed_imports() {
+  mkdir -p "$DATALOOP_PATH/datasets"
+  "$DLRUN" dataset import fashion-mnist fm --limit 5000 -q >/dev/null 2>&1 &
+  local pid=$!
+  wait_for_staging "$DATALOOP_PATH/datasets"
+  kill -9 $pid
+  wait $pid 2>/dev/null || true
+  [ -n "$(ls -A "$DATALOOP_PATH/datasets")" ] || fail "kill -9 left no staging folder to test with"
+  expect_exit 0 "$DLRUN" dataset import fashion-mnist other --limit 2
+  assert_contains "$OUT" "removed 1 staging folders left by interrupted imports"
+  assert_eq "other" "$(ls -A "$DATALOOP_PATH/datasets")" "what is left in datasets/"
+}

@@ -223,3 +223,45 @@ assert s["command"] == "train" and s["status"] == "failed" and s["version"] == 1
 assert len(s["epochs"]) >= 2, s
 PY
 }
+
+test_ctrl_c_while_loading_marks_the_model_failed_and_prepares_nothing() {
+  import_small 50
+  cat >slowload.lua <<'LUA'
+local dl = require 'dl'
+local A = dl.Adapter { name = 'slowload' }
+function A:load()
+  io.stderr:write('loading\n')
+  local t = os.clock() + 3
+  while os.clock() < t do end
+end
+function A:save() end
+function A:train() end
+return A
+LUA
+  "$DLRUN" slowload.lua train --dataset fm >out.txt 2>&1 &
+  local pid=$! rc=0
+  for _ in $(seq 200); do grep -q loading out.txt && break; sleep 0.02; done
+  kill -INT $pid
+  wait $pid || rc=$?
+  assert_eq 130 "$rc" "exit code after SIGINT: $(cat out.txt)"
+  assert_contains "$(cat out.txt)" "training stopped by SIGINT before preparing the data"
+  model_json slowload | /usr/bin/python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+assert m["status"] == "failed", m["status"]
+assert m["versions"] == [], m["versions"]
+'
+  [ -z "$(ls -A "$DATALOOP_PATH/model_data" 2>/dev/null)" ] || fail "model_data: $(ls -R "$DATALOOP_PATH/model_data")"
+}
+
+test_train_removes_the_temp_folders_of_killed_runs() {
+  import_small 20
+  local dead="$DATALOOP_PATH/tmp/.fashion-mlp.tmp-99999999-AbCdEf" copy="$DATALOOP_PATH/models/.fashion-mlp.tmp-99999999-XyZ123"
+  mkdir -p "$dead" "$copy"
+  echo partial >"$dead/artifact.tar.gz"
+  echo partial >"$copy/model.safetensors"
+  expect_exit 0 "$DLRUN" "$MLP" train --dataset fm -c epochs=1
+  assert_contains "$OUT" "removed 1 temp folders left by an interrupted run in $DATALOOP_PATH/tmp"
+  assert_contains "$OUT" "removed 1 temp folders left by an interrupted run in $DATALOOP_PATH/models"
+  [ ! -e "$dead" ] && [ ! -e "$copy" ] || fail "stale temp folders stayed"
+}

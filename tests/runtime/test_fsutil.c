@@ -383,6 +383,29 @@ static void test_stale_temps_of_dead_writers_are_removed(void **state) {
   assert_int_equal(removed, 0);
 }
 
+/* Only the entries of the folder itself: a dead writer's temp deeper down stays. */
+static void test_stale_temps_in_a_folder_leave_its_subfolders_alone(void **state) {
+  const char *dir = *state;
+  char deep[RT_PATH_MAX], top[RT_PATH_MAX], live[RT_PATH_MAX];
+  rt_error err;
+  rt_fs_path(deep, &err, "%s/ds/.a.json.tmp-99999999-AbCdEf", dir);
+  rt_fs_path(top, &err, "%s/.ds.tmp-99999999-XyZ123/items/a.png", dir);
+  rt_fs_path(live, &err, "%s/.ds.tmp-%d-XyZ123/a.png", dir, (int)getpid());
+  assert_int_equal(tmpdir_put(deep, "x"), 0);
+  assert_int_equal(tmpdir_put(top, "x"), 0);
+  assert_int_equal(tmpdir_put(live, "x"), 0);
+  long removed;
+  assert_int_equal(rt_fs_remove_stale_temps_in(dir, &removed, &err), 0);
+  assert_int_equal(removed, 1);
+  assert_false(rt_fs_exists(top));
+  assert_true(rt_fs_exists(deep));
+  assert_true(rt_fs_exists(live));
+  char missing[RT_PATH_MAX];
+  rt_fs_path(missing, &err, "%s/none", dir);
+  assert_int_equal(rt_fs_remove_stale_temps_in(missing, &removed, &err), 0);
+  assert_int_equal(removed, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_path_too_long_is_an_error),
@@ -401,6 +424,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_batch_publishes_only_on_commit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_batch_failure_and_free_leave_no_temps, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stale_temps_of_dead_writers_are_removed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stale_temps_in_a_folder_leave_its_subfolders_alone, setup, teardown),
   };
   return cmocka_run_group_tests_name("fsutil", tests, NULL, NULL);
 }

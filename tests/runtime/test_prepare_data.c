@@ -7,10 +7,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include "model_entity.h"
 #include "prepare_data.h"
+#include "signals.h"
 #include "runtime/tmpdir.h"
 
 typedef struct fixture {
@@ -194,12 +196,32 @@ static void test_bad_subset_name_or_filter_is_an_error(void **state) {
   json_decref(m);
 }
 
+/* SIGINT during the copy: it stops, names the signal, and leaves no folder.
+ * The stop request cannot be withdrawn, so this test runs last. */
+static void test_interrupted_copy_removes_its_folder(void **state) {
+  fixture *f = *state;
+  json_t *m = model_with(NULL);
+  rt_prepared_data d;
+  rt_error err;
+  rt_signals_install();
+  raise(SIGINT);
+  assert_int_equal(rt_prepare_data(&f->paths, m, &f->ds, &d, &err), -1);
+  assert_non_null(strstr(err.msg, "stopped by SIGINT while preparing the data"));
+  assert_string_equal(d.root, "");
+  char dir[RT_PATH_MAX];
+  rt_fs_path(dir, NULL, "%s/model_data/%s_net", f->dir, rt_model_id(m));
+  assert_false(rt_fs_exists(dir));
+  rt_prepared_data_free(&d);
+  json_decref(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_default_subsets_copy_items_and_ground_truth_only, setup, teardown),
       cmocka_unit_test_setup_teardown(test_model_subsets_with_filters_as_objects_or_strings, setup, teardown),
       cmocka_unit_test_setup_teardown(test_empty_subset_names_it_and_its_filter, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_subset_name_or_filter_is_an_error, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_interrupted_copy_removes_its_folder, setup, teardown), /* last */
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

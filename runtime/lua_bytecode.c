@@ -8,18 +8,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "fsutil.h"
 
-/* The head of a cache file; the bytecode follows. */
+/* The head of a cache file; the bytecode follows.
+ *
+ * LuaJIT's bytecode loader trusts its input: a corrupt chunk can crash the
+ * process, or load and run something else. So the bytecode carries a
+ * checksum, and a file whose bytecode does not match it (torn by a crash,
+ * since the file is written without fsync, or damaged on disk) is a cache
+ * miss like an edited source: the module is parsed and its file rewritten.
+ * Files are replaced by a rename, so a reader never sees one half-written
+ * by another process. */
 typedef struct cache_head {
   char magic[8];          /* CACHE_MAGIC */
   uint64_t source_digest; /* of the source the bytecode came from */
+  uint32_t checksum;      /* CRC-32 of the bytecode after the head */
   uint32_t luajit;        /* LUAJIT_VERSION_NUM of the LuaJIT that made it */
-  uint32_t reserved;      /* 0 */
 } cache_head;
 
-static const char CACHE_MAGIC[8] = {'d', 'l', 'r', 'u', 'n', 'b', 'c', '1'};
+static const char CACHE_MAGIC[8] = {'d', 'l', 'r', 'u', 'n', 'b', 'c', '2'};
 
 /* FNV-1a, 64 bits: enough to tell an edited source from the cached one. */
 static uint64_t digest(const void *data, size_t len) {
@@ -55,6 +64,11 @@ static int append(lua_State *L, const void *p, size_t size, void *ud) {
   return 0;
 }
 
+/* The checksum of a cache file's bytecode. */
+static uint32_t checksum(const char *bytecode, size_t len) {
+  return (uint32_t)crc32_z(0, (const unsigned char *)bytecode, len);
+}
+
 /* Writes the bytecode of the function on top of the stack to file, with its
  * head. A cache that cannot be written is no error: the next start parses. */
 static void store(lua_State *L, const char *cache_dir, const char *file, uint64_t source_digest) {
@@ -62,20 +76,24 @@ static void store(lua_State *L, const char *cache_dir, const char *file, uint64_
   memcpy(head.magic, CACHE_MAGIC, sizeof head.magic);
   dump_buffer b = {0};
   if (append(L, &head, sizeof head, &b) == 0 && lua_dump(L, append, &b) == 0 &&
-      rt_fs_mkdir_p(cache_dir, NULL) == 0)
+      rt_fs_mkdir_p(cache_dir, NULL) == 0) {
+    head.checksum = checksum(b.data + sizeof head, b.len - sizeof head);
+    memcpy(b.data, &head, sizeof head);
     rt_fs_write_report(file, b.data, b.len, NULL);
+  }
   free(b.data);
 }
 
 /* Pushes the chunk in cached (len bytes) when its head says it came from
- * the source with source_digest; returns whether it did. */
+ * the source with source_digest and its bytecode is intact; returns whether
+ * it did. */
 static bool load_cached(lua_State *L, const char *cached, size_t len, uint64_t source_digest,
                         const char *chunkname) {
   cache_head head;
   if (len <= sizeof head) return false;
   memcpy(&head, cached, sizeof head);
   if (memcmp(head.magic, CACHE_MAGIC, sizeof head.magic) != 0 || head.source_digest != source_digest ||
-      head.luajit != LUAJIT_VERSION_NUM)
+      head.luajit != LUAJIT_VERSION_NUM || head.checksum != checksum(cached + sizeof head, len - sizeof head))
     return false;
   if (luaL_loadbufferx(L, cached + sizeof head, len - sizeof head, chunkname, "b") == 0) return true;
   lua_pop(L, 1); /* a file LuaJIT refuses (another build of it): parse instead */

@@ -5,8 +5,9 @@
  * dlrun's start (8M instructions, about 1.5 ms); their bytecode loads in a
  * twentieth of that. Each module's bytecode is kept in one file of a cache
  * folder (as Python keeps .pyc files), with a digest of the source it came
- * from and the LuaJIT version: a module whose source changed is parsed
- * again and its file replaced, so a development build sees every edit.
+ * from, the LuaJIT version and a checksum of the bytecode: a module whose
+ * source changed, or whose file is torn or corrupt, is parsed again and its
+ * file replaced, so a development build sees every edit.
  * Bytecode keeps the debug information, so tracebacks and debug.getinfo
  * read as from the source. Lua files outside the dl package (adapters and
  * their modules) are parsed as always.

@@ -1,6 +1,7 @@
 /* Tests for runtime/lua_bytecode.c: modules under the package folder load
- * through the bytecode cache, an edited source is parsed again, errors and
- * tracebacks read as without the cache, and other modules are untouched. */
+ * through the bytecode cache, an edited source or a corrupt cache file is
+ * parsed again, errors and tracebacks read as without the cache, and other
+ * modules are untouched. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <zlib.h>
 
 #include "lua_bytecode.h"
 #include "runtime/tmpdir.h"
@@ -92,10 +94,12 @@ static void test_second_state_loads_the_cached_bytecode(void **state) {
   lua_call(L, 1, 1);
   size_t bc_len;
   const char *bc = lua_tolstring(L, -1, &bc_len);
-  enum { HEAD = 24 }; /* magic, source digest, LuaJIT version, reserved */
+  enum { HEAD = 24, CHECKSUM = 16 }; /* magic, source digest, payload checksum, LuaJIT version */
   char *forged = malloc(HEAD + bc_len);
   memcpy(forged, data, HEAD);
   memcpy(forged + HEAD, bc, bc_len);
+  const uint32_t crc = (uint32_t)crc32_z(0, (const unsigned char *)bc, bc_len);
+  memcpy(forged + CHECKSUM, &crc, sizeof crc);
   assert_int_equal(rt_fs_write_report(cached, forged, HEAD + bc_len, &err), 0);
   free(forged);
   free(data);
@@ -103,6 +107,60 @@ static void test_second_state_loads_the_cached_bytecode(void **state) {
   L = new_state(f);
   assert_string_equal(run(L, "return require('dl.m').value"), "from the cache");
   lua_close(L);
+}
+
+/* The path of the one cache file, and its bytes (caller frees *data). */
+static void read_the_cache_file(const fixture *f, char *path, char **data, size_t *len) {
+  rt_strlist files = {0};
+  rt_error err;
+  assert_int_equal(rt_fs_list_files(f->cache, &files, &err), 0);
+  assert_int_equal((int)files.n, 1);
+  rt_fs_path(path, NULL, "%s/%s", f->cache, files.v[0]);
+  rt_strlist_free(&files);
+  assert_int_equal(rt_fs_read_file(path, data, len, &err), 0);
+}
+
+/* A cache file torn by a crash or corrupted on disk is a cache miss: the
+ * module is parsed from its source (LuaJIT's bytecode loader trusts its
+ * input, and a corrupt chunk could crash the process) and its file
+ * rewritten. */
+static void test_a_corrupt_cache_file_is_parsed_again(void **state) {
+  fixture *f = *state;
+  put_module(f->pkg, "dl/m", "return { value = 'from source' }\n");
+  lua_State *L = new_state(f);
+  assert_string_equal(run(L, "return require('dl.m').value"), "from source");
+  lua_close(L);
+  char path[RT_PATH_MAX];
+  char *good;
+  size_t len;
+  read_the_cache_file(f, path, &good, &len);
+  for (int how = 0; how < 3; how++) {
+    char *bad = malloc(len);
+    memcpy(bad, good, len);
+    size_t bad_len = len;
+    if (how == 0) { /* a flipped byte that LuaJIT would load: the string constant */
+      char *s = memmem(bad, len, "from source", 11);
+      assert_non_null(s);
+      s[10] = 'X';
+    } else if (how == 1) { /* torn: only the first half reached the disk */
+      bad_len = len / 2;
+    } else { /* garbage after the head */
+      memset(bad + 24, 0xa5, len - 24);
+    }
+    rt_error err;
+    assert_int_equal(rt_fs_write_report(path, bad, bad_len, &err), 0);
+    free(bad);
+    L = new_state(f);
+    assert_string_equal(run(L, "return require('dl.m').value"), "from source");
+    lua_close(L);
+    char *now, again[RT_PATH_MAX];
+    size_t now_len;
+    read_the_cache_file(f, again, &now, &now_len);
+    assert_int_equal(now_len, len); /* rewritten */
+    assert_memory_equal(now, good, len);
+    free(now);
+  }
+  free(good);
 }
 
 static void test_edited_source_is_parsed_again(void **state) {
@@ -168,6 +226,7 @@ static void test_other_modules_and_an_unwritable_cache(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_second_state_loads_the_cached_bytecode, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_a_corrupt_cache_file_is_parsed_again, setup, teardown),
       cmocka_unit_test_setup_teardown(test_edited_source_is_parsed_again, setup, teardown),
       cmocka_unit_test_setup_teardown(test_tracebacks_read_as_from_source, setup, teardown),
       cmocka_unit_test_setup_teardown(test_errors_as_require_reports_them, setup, teardown),

@@ -1,6 +1,7 @@
 /* The item list of a run, and loose items from the command line. */
 #include "items.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,20 +41,43 @@ void rt_items_free(rt_item_list *l) {
   for (size_t i = 0; i < l->n; i++) {
     rt_item *it = &l->v[i];
     free(it->id), free(it->filename), free(it->local_path), free(it->json_path), free(it->mimetype);
+    free(it->error);
     json_decref(it->metadata);
   }
   free(l->v);
   memset(l, 0, sizeof *l);
 }
 
-/* A loose item: its id is derived from its absolute path, so re-runs agree. */
-static int add_loose(rt_item_list *l, const char *local, const char *remote, const char *out_dir, rt_error *err) {
-  char abs[RT_PATH_MAX], hex[RT_SHA256_HEX], doc[RT_PATH_MAX];
-  if (!realpath(local, abs)) return rt_fail(err, "cannot resolve %s", local);
-  rt_sha256_buffer(abs, strlen(abs), hex);
-  hex[24] = '\0';
+/* Marks the item just added as failed at stage (static) with message. */
+static int fail_last(rt_item_list *l, const char *stage, const char *message, rt_error *err) {
+  rt_item *it = &l->v[l->n - 1];
+  it->error = strdup(message);
+  if (!it->error) return rt_fail(err, "out of memory listing item %s", it->filename);
+  it->error_stage = stage;
+  return 0;
+}
+
+/* An id derived from key (24 hex digits, as the platform's ids), so that
+ * re-runs agree on it. */
+static void derived_id(const char *key, char out[RT_SHA256_HEX]) {
+  rt_sha256_buffer(key, strlen(key), out);
+  out[24] = '\0';
+}
+
+/* A loose item: its id is derived from key (its absolute path, or its URL). */
+static int add_loose(rt_item_list *l, const char *key, const char *local, const char *remote, const char *out_dir,
+                     rt_error *err) {
+  char hex[RT_SHA256_HEX], doc[RT_PATH_MAX];
+  derived_id(key, hex);
   if (out_dir && rt_doc_path(out_dir, remote, doc, err) < 0) return -1;
   return rt_items_add(l, hex, remote, local, out_dir ? doc : NULL, rt_mimetype_of(remote), -1, err);
+}
+
+/* A loose file or a file of a loose folder. */
+static int add_file(rt_item_list *l, const char *local, const char *remote, const char *out_dir, rt_error *err) {
+  char abs[RT_PATH_MAX];
+  if (!realpath(local, abs)) return rt_fail(err, "cannot resolve %s", local);
+  return add_loose(l, abs, local, remote, out_dir, err);
 }
 
 static bool is_url(const char *s) { return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0; }
@@ -72,11 +96,13 @@ static int add_url(rt_item_list *l, const char *url, const char *out_dir, const 
   char local[RT_PATH_MAX], remote[RT_PATH_MAX];
   if (rt_fs_path(local, err, "%s/%zu-%s", download_dir, l->n, name) < 0) return -1;
   if (rt_fs_mkdir_p(download_dir, err) < 0) return -1;
+  if (rt_fs_path(remote, err, "/%s", name) < 0) return -1;
   rt_http_options o;
   rt_http_options_default(&o);
-  if (rt_http_get_file(url, local, NULL, &o, NULL, err) < 0) return -1;
-  if (rt_fs_path(remote, err, "/%s", name) < 0) return -1;
-  return add_loose(l, local, remote, out_dir, err);
+  rt_error get_err;
+  if (rt_http_get_file(url, local, NULL, &o, NULL, &get_err) < 0)
+    return add_loose(l, url, local, remote, out_dir, err) < 0 ? -1 : fail_last(l, "download", get_err.msg, err);
+  return add_file(l, local, remote, out_dir, err);
 }
 
 int rt_items_from_args(rt_item_list *l, const char *const *args, int nargs, const char *out_dir,
@@ -91,7 +117,7 @@ int rt_items_from_args(rt_item_list *l, const char *const *args, int nargs, cons
     if (!rt_fs_is_dir(arg)) {
       const char *base = strrchr(arg, '/');
       char remote[RT_PATH_MAX];
-      if (rt_fs_path(remote, err, "/%s", base ? base + 1 : arg) < 0 || add_loose(l, arg, remote, out_dir, err) < 0)
+      if (rt_fs_path(remote, err, "/%s", base ? base + 1 : arg) < 0 || add_file(l, arg, remote, out_dir, err) < 0)
         return -1;
       continue;
     }
@@ -102,7 +128,7 @@ int rt_items_from_args(rt_item_list *l, const char *const *args, int nargs, cons
       char local[RT_PATH_MAX], remote[RT_PATH_MAX];
       rc = rt_fs_path(local, err, "%s/%s", arg, files.v[i]);
       if (rc == 0) rc = rt_fs_path(remote, err, "/%s", files.v[i]);
-      if (rc == 0) rc = add_loose(l, local, remote, out_dir, err);
+      if (rc == 0) rc = add_file(l, local, remote, out_dir, err);
     }
     rt_strlist_free(&files);
     if (rc < 0) return -1;
@@ -200,17 +226,18 @@ int rt_items_from_dataset(rt_item_list *l, const rt_dataset *ds, const char *con
   for (size_t i = 0; rc == 0 && i < found.n; i++) {
     const rt_dataset_item *d = &found.v[i];
     json_t *doc = NULL;
-    rc = rt_item_doc_read(d->json_path, &doc, err);
+    rt_error doc_err;
+    bool bad_doc = rt_item_doc_read(d->json_path, &doc, &doc_err) < 0;
     char derived[RT_SHA256_HEX];
     const char *id = doc ? rt_item_doc_id(doc) : NULL;
-    if (rc == 0 && !id) {
+    if (!id) {
       char key[RT_PATH_MAX + 64];
-      int n = snprintf(key, sizeof key, "%s%s", ds_id ? ds_id : rt_dataset_name(ds), d->remote_path);
-      rt_sha256_buffer(key, (size_t)n, derived);
-      derived[24] = '\0';
+      snprintf(key, sizeof key, "%s%s", ds_id ? ds_id : rt_dataset_name(ds), d->remote_path);
+      derived_id(key, derived);
       id = derived;
     }
-    if (rc == 0) rc = rt_items_add(l, id, d->remote_path, d->local_path, d->json_path, d->mimetype, d->size, err);
+    rc = rt_items_add(l, id, d->remote_path, d->local_path, d->json_path, d->mimetype, d->size, err);
+    if (rc == 0 && bad_doc) rc = fail_last(l, "read", doc_err.msg, err);
     if (rc == 0 && doc) {
       rt_item *it = &l->v[l->n - 1];
       json_t *sys = json_object_get(json_object_get(doc, "metadata"), "system");

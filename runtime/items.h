@@ -24,6 +24,11 @@ typedef struct rt_item {
   long width, height; /* original size; -1 while unknown */
   long long size;    /* bytes; -1 while unknown */
   json_t *metadata;  /* the document's metadata.user, or NULL; owned */
+  /* An item that failed while it was listed (its document does not parse,
+   * its URL does not download) is still listed, so that the run records it
+   * in failures.jsonl and goes on with the rest: */
+  const char *error_stage; /* static: "read" or "download"; NULL when the item is fine */
+  char *error;             /* owned: the message, naming the file or URL and the reason */
 } rt_item;
 
 typedef struct rt_item_list {
@@ -40,14 +45,17 @@ void rt_items_free(rt_item_list *l);
  * sorted order) and http(s) URLs (downloaded into download_dir). A file's
  * remote path is "/<name>", a folder's files "/<path inside the folder>",
  * a URL's "/<last path segment>". Documents go to out_dir/<remote path
- * with .json> when out_dir is not NULL. */
+ * with .json> when out_dir is not NULL. A URL that does not download is
+ * listed with its error (stage "download"); a path that does not exist is
+ * an error. */
 int rt_items_from_args(rt_item_list *l, const char *const *args, int nargs, const char *out_dir,
                        const char *download_dir, rt_error *err);
 
 /* The items of a dataset that pass every filter (ANDed; see
  * dataset_filter.h). Ids, sizes and user metadata come from their json/
  * documents; an item without one gets an id derived from the dataset id
- * and its remote path. */
+ * and its remote path, and so does an item whose document does not parse,
+ * which is listed with its error (stage "read"). */
 int rt_items_from_dataset(rt_item_list *l, const rt_dataset *ds, const char *const *filters, int nfilters,
                           rt_error *err);
 

@@ -135,6 +135,7 @@ static int open_run(rt_run_items *r, const rt_args *args, const char *command, r
   bool resume = rt_args_flag(args, "resume");
   long skipped = 0;
   for (size_t i = 0; i < r->items.n; i++) {
+    if (r->items.v[i].error) continue; /* failed while listed: recorded when the run opens */
     if (resume && done && done(r, &r->items.v[i]))
       skipped++;
     else
@@ -153,6 +154,12 @@ static int open_run(rt_run_items *r, const rt_args *args, const char *command, r
     return rt_run_items_close(r, rt_session_fail(err.msg));
   r->run_open = true;
   r->run.skipped = skipped;
+  for (size_t i = 0; i < r->items.n; i++) {
+    const rt_item *it = &r->items.v[i];
+    if (!it->error) continue;
+    fprintf(stderr, "dlrun: %s failed (%s): %s\n", it->filename, it->error_stage, it->error);
+    rt_run_items_fail(r, it, it->error_stage, it->error);
+  }
 
   /* self.log writes into the run folder too */
   lua_State *L = r->session.host->L;

@@ -132,8 +132,38 @@ test_loose_url_items_are_downloaded() {
   OUT=$("$DLRUN" a.lua predict "http://127.0.0.1:$NGINX_PORT/00004.png?x=1" -q 2>&1)
   assert_contains "$OUT" '"filename":"/00004.png"'
   assert_contains "$OUT" '"label":"e"'
-  expect_exit 1 "$DLRUN" a.lua predict "http://127.0.0.1:$NGINX_PORT/missing.png" -q
-  assert_contains "$OUT" "HTTP 404"
+  # a URL that does not download fails its item; the others run
+  expect_exit 3 "$DLRUN" a.lua predict "http://127.0.0.1:$NGINX_PORT/missing.png" "http://127.0.0.1:$NGINX_PORT/00004.png" --out out
+  assert_contains "$OUT" "/missing.png failed (download)"
+  assert_contains "$OUT" "predict: 1 ok, 1 failed"
+  assert_file out/00004.json
+  /usr/bin/python3 - "$DATALOOP_PATH" "$NGINX_PORT" <<'PY'
+import glob, json, sys
+home, port = sys.argv[1], sys.argv[2]
+fails = [json.loads(l) for run in glob.glob(f"{home}/runs/*-predict-namer*") for l in open(f"{run}/failures.jsonl")]
+assert len(fails) == 1 and fails[0]["filename"] == "/missing.png" and fails[0]["stage"] == "download", fails
+assert f"http://127.0.0.1:{port}/missing.png" in fails[0]["message"] and "HTTP 404" in fails[0]["message"], fails
+PY
+}
+
+test_a_corrupt_document_fails_only_its_item() {
+  import_small 6
+  printf '{"id": "x", "annotations": [' >"$DATALOOP_PATH/datasets/fm/json/test/00002.json"
+  write_name_classifier a.lua
+  expect_exit 3 "$DLRUN" a.lua predict --dataset fm --filter dir=/test
+  assert_contains "$OUT" "predict: 5 ok, 1 failed"
+  /usr/bin/python3 - "$DATALOOP_PATH" <<'PY'
+import glob, json, sys
+home = sys.argv[1]
+run = glob.glob(f"{home}/runs/*-predict-namer")[0]
+fails = [json.loads(l) for l in open(f"{run}/failures.jsonl")]
+assert len(fails) == 1 and fails[0]["filename"] == "/test/00002.png" and fails[0]["stage"] == "read", fails
+assert "json/test/00002.json" in fails[0]["message"] and "not valid JSON" in fails[0]["message"], fails
+for i in (1, 3, 4, 5, 6):
+    d = json.load(open(f"{home}/datasets/fm/json/test/{i:05d}.json"))
+    assert any(a["metadata"].get("user", {}).get("model") for a in d["annotations"]), i
+assert open(f"{home}/datasets/fm/json/test/00002.json").read() == '{"id": "x", "annotations": ['
+PY
 }
 
 test_a_corrupt_image_in_the_middle_fails_only_that_item() {

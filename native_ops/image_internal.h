@@ -4,6 +4,8 @@
 
 #include "internal.h"
 
+#include <string.h>
+
 /* Options with the defaults filled in. */
 typedef struct dl__decode_cfg {
   int64_t max_pixels, max_bytes;
@@ -79,6 +81,46 @@ typedef struct dl__axis {
  * when out of memory. */
 int dl__axis_init(dl__axis *a, int64_t in_size, int32_t out_size, int mode);
 void dl__axis_free(dl__axis *a);
+
+/* The arithmetic both resizes share (image_resize.c, and the fused resize
+ * into planes, image_planes.c): a sum of taps starts at DL__RESIZE_HALF,
+ * so that the shift back to u8 rounds, and saturates to 0..255 (clip8). */
+enum { DL__RESIZE_HALF = 1 << (DL__RESIZE_BITS - 1) };
+
+static inline uint8_t dl__clip8(int32_t v) {
+  if (v >= (1 << DL__RESIZE_BITS << 8)) return 255;
+  if (v <= 0) return 0;
+  return (uint8_t)(v >> DL__RESIZE_BITS);
+}
+
+/* Plain x86-64 (SSE2) has no 32-bit lane multiply, so the portable resize
+ * loops are also built for SSE4.1 and AVX2 (DL__CLONES on a function), and
+ * the loader picks the best the CPU runs. */
+#if defined(__x86_64__)
+#define DL__CLONES __attribute__((target_clones("avx2", "sse4.1", "default")))
+#else
+#define DL__CLONES
+#endif
+
+/* Four int32 lanes (a GCC/clang vector extension, lowered to SSE or NEON).
+ * The arithmetic is the scalar one lane by lane, so results stay exact. */
+typedef int32_t dl__lanes __attribute__((vector_size(16)));
+
+/* Four bytes at p, widened to lanes. */
+static inline dl__lanes dl__load4(const uint8_t *p) {
+  typedef uint8_t bytes4 __attribute__((vector_size(4)));
+  bytes4 b;
+  memcpy(&b, p, sizeof b);
+  return __builtin_convertvector(b, dl__lanes);
+}
+
+/* dl__clip8 on every lane: comparisons give -1 in the lanes where they hold. */
+static inline dl__lanes dl__clip_lanes(dl__lanes s) {
+  dl__lanes v = s >> DL__RESIZE_BITS;
+  v &= ~(v < 0);
+  dl__lanes over = v > 255;
+  return (v & ~over) | (over & 255);
+}
 
 /* Resize + normalize into f32 planes, fed one source row at a time, in
  * order, so a decoder can hand over each row as it makes it and the whole

@@ -23,7 +23,7 @@
  *   one 32-bit multiply by that tap's weights (a table laid out in the order
  *   the kernel reads it) and one add. 32-bit products keep Pillow's exact
  *   22-bit weights, where pmaddwd's 16-bit ones would round them. Eight
- *   output pixels are packed to u8 with saturation (which is clip8) and
+ *   output pixels are packed to u8 with saturation (which is dl__clip8) and
  *   split into planes with one shuffle. The last pixels of a row, whose
  *   loads would run past it, read a zero-padded copy of the row's end.
  * - Vertical + normalize: 32 samples of one plane per round (8 per vector),
@@ -47,50 +47,15 @@
 #define HAVE_AVX2_KERNELS 0
 #endif
 
-enum { BITS = DL__RESIZE_BITS, HALF = 1 << (BITS - 1) };
-
 static int forced;
 
 void dl__planes_force(int kernels) { forced = kernels; }
-
-static inline uint8_t clip8(int32_t v) {
-  if (v >= (1 << BITS << 8)) return 255;
-  if (v <= 0) return 0;
-  return (uint8_t)(v >> BITS);
-}
 
 static uint8_t *ring_row(const dl__planes *p, int c, int64_t y) {
   return p->rows + ((size_t)c * (size_t)p->ring + (size_t)(y % p->ring)) * (size_t)p->stride;
 }
 
 /* ---------------------------------------------------------------- portable */
-
-/* Four int32 lanes, a GCC/clang vector extension (SSE or NEON code); the
- * arithmetic is the scalar one lane by lane, so results stay exact. Plain
- * x86-64 (SSE2) has no 32-bit lane multiply, so there the two portable
- * kernels are also built for SSE4.1 and AVX2 and the loader picks the best
- * the CPU runs. */
-#if defined(__x86_64__)
-#define CLONES __attribute__((target_clones("avx2", "sse4.1", "default")))
-#else
-#define CLONES
-#endif
-typedef int32_t lanes __attribute__((vector_size(16)));
-typedef uint8_t bytes4 __attribute__((vector_size(4)));
-
-static inline lanes load4(const uint8_t *p) {
-  bytes4 b;
-  memcpy(&b, p, sizeof b);
-  return __builtin_convertvector(b, lanes);
-}
-
-/* clip8 on every lane: comparisons give -1 in the lanes where they hold. */
-static inline lanes clip_lanes(lanes s) {
-  lanes v = s >> BITS;
-  v &= ~(v < 0);
-  lanes over = v > 255;
-  return (v & ~over) | (over & 255);
-}
 
 /* Horizontal pass of source row `in` into plane rows out[c], pixels x0..
  * Pixels of 3 or 4 channels take one 4-lane sum per tap; an RGB load also
@@ -105,20 +70,21 @@ static inline __attribute__((always_inline)) void hpass_portable_c(const dl__pla
     const int32_t *k = a->k + (size_t)x * (size_t)a->ksize;
     int32_t n = a->count[x];
     if (C == 4 || (C == 3 && a->first[x] + n < p->in_w)) {
-      lanes s = {HALF, HALF, HALF, HALF};
-      for (int32_t i = 0; i < n; i++) s += load4(px + i * C) * k[i];
-      s = clip_lanes(s);
+      dl__lanes s = {DL__RESIZE_HALF, DL__RESIZE_HALF, DL__RESIZE_HALF, DL__RESIZE_HALF};
+      for (int32_t i = 0; i < n; i++) s += dl__load4(px + i * C) * k[i];
+      s = dl__clip_lanes(s);
       for (int c = 0; c < C; c++) out[c][x] = (uint8_t)s[c];
       continue;
     }
-    int32_t s[4] = {HALF, HALF, HALF, HALF};
+    int32_t s[4] = {DL__RESIZE_HALF, DL__RESIZE_HALF, DL__RESIZE_HALF, DL__RESIZE_HALF};
     for (int32_t i = 0; i < n; i++)
       for (int c = 0; c < C; c++) s[c] += px[i * C + c] * k[i];
-    for (int c = 0; c < C; c++) out[c][x] = clip8(s[c]);
+    for (int c = 0; c < C; c++) out[c][x] = dl__clip8(s[c]);
   }
 }
 
-CLONES static void hpass_portable(const dl__planes *p, const uint8_t *in, uint8_t *const out[4], int32_t x0) {
+DL__CLONES static void hpass_portable(const dl__planes *p, const uint8_t *in, uint8_t *const out[4],
+                                      int32_t x0) {
   switch (p->C) {
     case 1: hpass_portable_c(p, in, out, x0, 1); break;
     case 2: hpass_portable_c(p, in, out, x0, 2); break;
@@ -129,30 +95,30 @@ CLONES static void hpass_portable(const dl__planes *p, const uint8_t *in, uint8_
 
 /* Vertical pass of output row y, plane c, samples x0..: rows[i] are its
  * source rows, k their weights; 8 samples at a time, then one by one. */
-CLONES static void vpass_portable(const dl__planes *p, int c, int64_t y, const uint8_t *const *rows, const int32_t *k,
-                           int32_t count, int32_t x0) {
+DL__CLONES static void vpass_portable(const dl__planes *p, int c, int64_t y, const uint8_t *const *rows,
+                                      const int32_t *k, int32_t count, int32_t x0) {
   const dl_tensor *d = p->dst;
   float *out = (float *)d->ptr + c * d->strides[0] + y * d->strides[1];
   const float *t = p->lut.v[c];
   int64_t sx = d->strides[2];
   int32_t x = x0, w = p->h.out;
   for (; x + 8 <= w; x += 8) {
-    lanes lo = {HALF, HALF, HALF, HALF}, hi = lo;
+    dl__lanes lo = {DL__RESIZE_HALF, DL__RESIZE_HALF, DL__RESIZE_HALF, DL__RESIZE_HALF}, hi = lo;
     for (int32_t i = 0; i < count; i++) {
-      lo += load4(rows[i] + x) * k[i];
-      hi += load4(rows[i] + x + 4) * k[i];
+      lo += dl__load4(rows[i] + x) * k[i];
+      hi += dl__load4(rows[i] + x + 4) * k[i];
     }
-    lo = clip_lanes(lo);
-    hi = clip_lanes(hi);
+    lo = dl__clip_lanes(lo);
+    hi = dl__clip_lanes(hi);
     for (int j = 0; j < 4; j++) {
       out[(x + j) * sx] = t[lo[j]];
       out[(x + 4 + j) * sx] = t[hi[j]];
     }
   }
   for (; x < w; x++) {
-    int32_t s = HALF;
+    int32_t s = DL__RESIZE_HALF;
     for (int32_t i = 0; i < count; i++) s += rows[i][x] * k[i];
-    out[x * sx] = t[clip8(s)];
+    out[x * sx] = t[dl__clip8(s)];
   }
 }
 
@@ -175,15 +141,16 @@ static const int8_t TAP_MASKS[2][5][16] __attribute__((aligned(16))) = {
 #undef TAP
 
 /* Eight output pixels, two per accumulator (lane 0: pixel 2q, lane 1: pixel
- * 2q + 1), each holding HALF + the weighted sum of channel c in 32-bit lane
- * c: shift, saturate to u8 (clip8 exactly: sums are never negative and
- * never reach 2^15 << BITS) and store 8 bytes to each plane. */
+ * 2q + 1), each holding DL__RESIZE_HALF + the weighted sum of channel c in
+ * 32-bit lane c: shift, saturate to u8 (dl__clip8 exactly: sums are never
+ * negative and never reach 2^15 << DL__RESIZE_BITS) and store 8 bytes to
+ * each plane. */
 AVX2 static inline void store8(uint8_t *const out[4], int C, int32_t x, __m256i a0, __m256i a1, __m256i a2,
                                __m256i a3) {
-  a0 = _mm256_srai_epi32(a0, BITS);
-  a1 = _mm256_srai_epi32(a1, BITS);
-  a2 = _mm256_srai_epi32(a2, BITS);
-  a3 = _mm256_srai_epi32(a3, BITS);
+  a0 = _mm256_srai_epi32(a0, DL__RESIZE_BITS);
+  a1 = _mm256_srai_epi32(a1, DL__RESIZE_BITS);
+  a2 = _mm256_srai_epi32(a2, DL__RESIZE_BITS);
+  a3 = _mm256_srai_epi32(a3, DL__RESIZE_BITS);
   /* per 128-bit lane, pixels in order 0 2 4 6 (lane 0) and 1 3 5 7 (lane 1),
    * 4 bytes each; the shuffle groups each lane's bytes by channel */
   __m256i b = _mm256_packus_epi16(_mm256_packus_epi32(a0, a1), _mm256_packus_epi32(a2, a3));
@@ -234,7 +201,7 @@ AVX2 static inline __attribute__((always_inline)) void hpass_avx2_c(const dl__pl
   __m256i mask[5];
   _Pragma("GCC unroll 5")
   for (int t = 0; t < TP; t++) mask[t] = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)TAP_MASKS[C - 3][t]));
-  const __m256i half = _mm256_set1_epi32(HALF);
+  const __m256i half = _mm256_set1_epi32(DL__RESIZE_HALF);
   const int32_t full = p->groups - 1, taps = full * TP + LAST;
   const __m256i *k = (const __m256i *)p->hk + (size_t)b0 * 4 * (size_t)taps;
   const int32_t *off = p->hoff + 8 * b0;
@@ -357,12 +324,13 @@ AVX2 static void vpass_avx2(const dl__planes *p, int c, int64_t y, const uint8_t
     return;
   }
   float *out = (float *)d->ptr + c * d->strides[0] + y * d->strides[1];
-  const __m256i half = _mm256_set1_epi32(HALF), zero = _mm256_setzero_si256(), max = _mm256_set1_epi32(255);
+  const __m256i half = _mm256_set1_epi32(DL__RESIZE_HALF), zero = _mm256_setzero_si256(),
+                max = _mm256_set1_epi32(255);
   /* 255, 1/255, mean, 1/std, std */
   const __m256 n[5] = {_mm256_set1_ps(255.0f), _mm256_set1_ps(1.0f / 255.0f), _mm256_set1_ps(p->mean[c]),
                        _mm256_set1_ps(1.0f / p->std[c]), _mm256_set1_ps(p->std[c])};
   int fast = p->fast_norm;
-#define CLIP(s) _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32((s), BITS), zero), max)
+#define CLIP(s) _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32((s), DL__RESIZE_BITS), zero), max)
 #define TAP(s, r, kk) _mm256_add_epi32((s), _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(r))), (kk)))
   int32_t x = 0, w = p->h.out;
   for (; x + 32 <= w; x += 32) {

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PRECISION_BITS = DL__RESIZE_BITS, HALF = 1 << (PRECISION_BITS - 1) };
-
 static double bilinear_filter(double x) {
   if (x < 0.0) x = -x;
   return x < 1.0 ? 1.0 - x : 0.0;
@@ -59,46 +57,13 @@ int dl__axis_init(dl__axis *a, int64_t in_size, int32_t out_size, int mode) {
     int32_t *k = a->k + (size_t)xx * (size_t)ksize;
     for (int32_t x = 0; x < n; x++) {
       double v = ww != 0.0 ? w[x] / ww : w[x];
-      k[x] = (int32_t)(v < 0 ? -0.5 + v * (1 << PRECISION_BITS) : 0.5 + v * (1 << PRECISION_BITS));
+      k[x] = (int32_t)(v < 0 ? -0.5 + v * (1 << DL__RESIZE_BITS) : 0.5 + v * (1 << DL__RESIZE_BITS));
     }
     a->first[xx] = (int32_t)xmin;
     a->count[xx] = n;
   }
   free(w);
   return 0;
-}
-
-static inline uint8_t clip8(int32_t v) {
-  if (v >= (1 << PRECISION_BITS << 8)) return 255;
-  if (v <= 0) return 0;
-  return (uint8_t)(v >> PRECISION_BITS);
-}
-
-/* Plain x86-64 (SSE2) has no 32-bit lane multiply, so the two hot loops are
- * also built for SSE4.1 and AVX2; the loader picks the best the CPU runs. */
-#if defined(__x86_64__)
-#define CLONES __attribute__((target_clones("avx2", "sse4.1", "default")))
-#else
-#define CLONES
-#endif
-
-/* Four int32 lanes (a GCC/clang vector extension, lowered to SSE or NEON).
- * The arithmetic is the scalar one lane by lane, so results stay exact. */
-typedef int32_t lanes __attribute__((vector_size(16)));
-typedef uint8_t bytes4 __attribute__((vector_size(4)));
-
-static inline lanes load4(const uint8_t *p) {
-  bytes4 b;
-  memcpy(&b, p, sizeof b);
-  return __builtin_convertvector(b, lanes);
-}
-
-/* clip8 on every lane: comparisons give -1 in the lanes where they hold. */
-static inline lanes clip_lanes(lanes s) {
-  lanes v = s >> PRECISION_BITS;
-  v &= ~(v < 0);
-  lanes over = v > 255;
-  return (v & ~over) | (over & 255);
 }
 
 /* One row through the horizontal taps, inlined per channel count. Pixels of
@@ -112,21 +77,21 @@ static inline __attribute__((always_inline)) void hrow_c(uint8_t *restrict out, 
     const int32_t *k = a->k + (size_t)x * a->ksize;
     int32_t n = a->count[x];
     if (C == 4 || (C == 3 && a->first[x] + n < in_w)) {
-      lanes s = {HALF, HALF, HALF, HALF};
-      for (int32_t i = 0; i < n; i++) s += load4(p + i * C) * k[i];
-      s = clip_lanes(s);
+      dl__lanes s = {DL__RESIZE_HALF, DL__RESIZE_HALF, DL__RESIZE_HALF, DL__RESIZE_HALF};
+      for (int32_t i = 0; i < n; i++) s += dl__load4(p + i * C) * k[i];
+      s = dl__clip_lanes(s);
       for (int c = 0; c < C; c++) out[x * C + c] = (uint8_t)s[c];
       continue;
     }
-    int32_t s[4] = {HALF, HALF, HALF, HALF};
+    int32_t s[4] = {DL__RESIZE_HALF, DL__RESIZE_HALF, DL__RESIZE_HALF, DL__RESIZE_HALF};
     for (int32_t i = 0; i < n; i++) {
       for (int c = 0; c < C; c++) s[c] += p[i * C + c] * k[i];
     }
-    for (int c = 0; c < C; c++) out[x * C + c] = clip8(s[c]);
+    for (int c = 0; c < C; c++) out[x * C + c] = dl__clip8(s[c]);
   }
 }
 
-CLONES static void hrow(uint8_t *out, const uint8_t *in, const axis *a, int C, int64_t in_w) {
+DL__CLONES static void hrow(uint8_t *out, const uint8_t *in, const axis *a, int C, int64_t in_w) {
   switch (C) {
     case 1:
       hrow_c(out, in, a, 1, in_w);
@@ -144,28 +109,28 @@ CLONES static void hrow(uint8_t *out, const uint8_t *in, const axis *a, int C, i
 
 /* One output row from count rows starting at first, rows being stride bytes
  * apart, n samples wide: eight samples at a time through all taps. */
-CLONES static void vrow(uint8_t *restrict out, const uint8_t *base, int64_t stride, int32_t first,
+DL__CLONES static void vrow(uint8_t *restrict out, const uint8_t *base, int64_t stride, int32_t first,
                         int32_t count, const int32_t *k, int64_t n) {
   const uint8_t *rows = base + first * stride;
   int64_t e = 0;
   for (; e + 8 <= n; e += 8) {
-    lanes lo = {HALF, HALF, HALF, HALF}, hi = lo;
+    dl__lanes lo = {DL__RESIZE_HALF, DL__RESIZE_HALF, DL__RESIZE_HALF, DL__RESIZE_HALF}, hi = lo;
     for (int32_t i = 0; i < count; i++) {
       const uint8_t *r = rows + i * stride + e;
-      lo += load4(r) * k[i];
-      hi += load4(r + 4) * k[i];
+      lo += dl__load4(r) * k[i];
+      hi += dl__load4(r + 4) * k[i];
     }
-    lo = clip_lanes(lo);
-    hi = clip_lanes(hi);
+    lo = dl__clip_lanes(lo);
+    hi = dl__clip_lanes(hi);
     for (int j = 0; j < 4; j++) {
       out[e + j] = (uint8_t)lo[j];
       out[e + 4 + j] = (uint8_t)hi[j];
     }
   }
   for (; e < n; e++) {
-    int32_t s = HALF;
+    int32_t s = DL__RESIZE_HALF;
     for (int32_t i = 0; i < count; i++) s += rows[i * stride + e] * k[i];
-    out[e] = clip8(s);
+    out[e] = dl__clip8(s);
   }
 }
 

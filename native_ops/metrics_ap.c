@@ -7,6 +7,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 typedef struct ranked {
@@ -36,14 +37,21 @@ static int check_detections(const char *what, const double *confidence, const do
   return DL_OK;
 }
 
-/* Detections' indexes sorted by rank into *out (caller frees). */
-static int rank_detections(const char *what, const double *confidence, int64_t n_det, ranked **out,
-                           dl_error *err) {
-  ranked *r = malloc(sizeof *r * (size_t)n_det + 1);
+/* What both entry points start with: the detections checked, then their
+ * indexes sorted by rank into *ranking, followed in the same block by the
+ * n_det doubles of *scratch that ranked_ap works in. Caller frees *ranking
+ * (and with it *scratch). */
+static int rank_detections(const char *what, const double *confidence, const double *match_score,
+                           int64_t n_det, int64_t n_gt, ranked **ranking, double **scratch, dl_error *err) {
+  int rc = check_detections(what, confidence, match_score, n_det, n_gt, err);
+  if (rc < 0) return rc;
+  const size_t each = sizeof(ranked) + sizeof(double);
+  ranked *r = (uint64_t)n_det < SIZE_MAX / each ? malloc(each * (size_t)n_det + 1) : NULL;
   if (!r) return dl__fail(err, DL_E_NOMEM, "%s: no memory for %lld detections", what, (long long)n_det);
   for (int64_t i = 0; i < n_det; i++) r[i] = (ranked){confidence[i], i};
   qsort(r, (size_t)n_det, sizeof *r, compare_ranked);
-  *out = r;
+  *ranking = r;
+  *scratch = (double *)(r + n_det); /* ranked's alignment suits a double */
   return DL_OK;
 }
 
@@ -85,17 +93,11 @@ int dl_metrics_average_precision(const double *confidence, const double *match_s
   static const char what[] = "dl_metrics_average_precision";
   if (!ap) return dl__fail(err, DL_E_INVAL, "%s: ap is NULL", what);
   if (isnan(threshold)) return dl__fail(err, DL_E_NUMERIC, "%s: threshold is NaN", what);
-  int rc = check_detections(what, confidence, match_score, n_det, n_gt, err);
-  ranked *r = NULL;
-  if (rc == DL_OK) rc = rank_detections(what, confidence, n_det, &r, err);
-  if (rc != DL_OK) return rc;
-  double *scratch = malloc(sizeof(double) * (size_t)n_det + 1);
-  if (!scratch) {
-    free(r);
-    return dl__fail(err, DL_E_NOMEM, "%s: no memory for %lld detections", what, (long long)n_det);
-  }
+  ranked *r;
+  double *scratch;
+  int rc = rank_detections(what, confidence, match_score, n_det, n_gt, &r, &scratch, err);
+  if (rc < 0) return rc;
   *ap = ranked_ap(r, match_score, n_det, n_gt, threshold, scratch, precision);
-  free(scratch);
   free(r);
   return DL_OK;
 }
@@ -104,15 +106,10 @@ int dl_metrics_map_coco(const double *confidence, const double *match_score, int
                         double *ap_by_threshold, double *map, dl_error *err) {
   static const char what[] = "dl_metrics_map_coco";
   if (!map) return dl__fail(err, DL_E_INVAL, "%s: map is NULL", what);
-  int rc = check_detections(what, confidence, match_score, n_det, n_gt, err);
-  ranked *r = NULL;
-  if (rc == DL_OK) rc = rank_detections(what, confidence, n_det, &r, err);
-  if (rc != DL_OK) return rc;
-  double *scratch = malloc(sizeof(double) * (size_t)n_det + 1);
-  if (!scratch) {
-    free(r);
-    return dl__fail(err, DL_E_NOMEM, "%s: no memory for %lld detections", what, (long long)n_det);
-  }
+  ranked *r;
+  double *scratch;
+  int rc = rank_detections(what, confidence, match_score, n_det, n_gt, &r, &scratch, err);
+  if (rc < 0) return rc;
   double sum = 0;
   for (int t = 0; t < DL_METRICS_IOU_THRESHOLDS; t++) {
     double ap = ranked_ap(r, match_score, n_det, n_gt, (50 + 5 * t) / 100.0, scratch, NULL);
@@ -120,7 +117,6 @@ int dl_metrics_map_coco(const double *confidence, const double *match_score, int
     sum += ap;
   }
   *map = sum / DL_METRICS_IOU_THRESHOLDS;
-  free(scratch);
   free(r);
   return DL_OK;
 }

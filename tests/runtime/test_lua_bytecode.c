@@ -67,6 +67,17 @@ static void put_module(const char *dir, const char *name, const char *text) {
   assert_int_equal(tmpdir_put(path, text), 0);
 }
 
+/* The path of the one cache file, and its bytes (caller frees *data). */
+static void read_the_cache_file(const fixture *f, char *path, char **data, size_t *len) {
+  rt_strlist files = {0};
+  rt_error err;
+  assert_int_equal(rt_fs_list_files(f->cache, &files, &err), 0);
+  assert_int_equal((int)files.n, 1);
+  rt_fs_path(path, NULL, "%s/%s", f->cache, files.v[0]);
+  rt_strlist_free(&files);
+  assert_int_equal(rt_fs_read_file(path, data, len, &err), 0);
+}
+
 static void test_second_state_loads_the_cached_bytecode(void **state) {
   fixture *f = *state;
   put_module(f->pkg, "dl/m", "return { value = 'from source' }\n");
@@ -77,15 +88,10 @@ static void test_second_state_loads_the_cached_bytecode(void **state) {
 
   /* Put another chunk's bytecode behind the same head: a state that loads
    * the module from the cache gets that chunk, which proves the hit. */
-  rt_strlist files = {0};
-  rt_error err;
-  assert_int_equal(rt_fs_list_files(f->cache, &files, &err), 0);
   char cached[RT_PATH_MAX];
-  rt_fs_path(cached, NULL, "%s/%s", f->cache, files.v[0]);
-  rt_strlist_free(&files);
   char *data;
   size_t len;
-  assert_int_equal(rt_fs_read_file(cached, &data, &len, &err), 0);
+  read_the_cache_file(f, cached, &data, &len);
   L = new_state(f);
   assert_int_equal(luaL_loadstring(L, "return { value = 'from the cache' }"), 0);
   lua_getglobal(L, "string");
@@ -100,6 +106,7 @@ static void test_second_state_loads_the_cached_bytecode(void **state) {
   memcpy(forged + HEAD, bc, bc_len);
   const uint32_t crc = (uint32_t)crc32_z(0, (const unsigned char *)bc, bc_len);
   memcpy(forged + CHECKSUM, &crc, sizeof crc);
+  rt_error err;
   assert_int_equal(rt_fs_write_report(cached, forged, HEAD + bc_len, &err), 0);
   free(forged);
   free(data);
@@ -107,17 +114,6 @@ static void test_second_state_loads_the_cached_bytecode(void **state) {
   L = new_state(f);
   assert_string_equal(run(L, "return require('dl.m').value"), "from the cache");
   lua_close(L);
-}
-
-/* The path of the one cache file, and its bytes (caller frees *data). */
-static void read_the_cache_file(const fixture *f, char *path, char **data, size_t *len) {
-  rt_strlist files = {0};
-  rt_error err;
-  assert_int_equal(rt_fs_list_files(f->cache, &files, &err), 0);
-  assert_int_equal((int)files.n, 1);
-  rt_fs_path(path, NULL, "%s/%s", f->cache, files.v[0]);
-  rt_strlist_free(&files);
-  assert_int_equal(rt_fs_read_file(path, data, len, &err), 0);
 }
 
 /* A cache file torn by a crash or corrupted on disk is a cache miss: the

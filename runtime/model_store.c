@@ -48,6 +48,10 @@ static int lock_model(const rt_store *s, const char *name, int *fd, rt_error *er
   return rt_store_lock(s, rel, fd, err);
 }
 
+int rt_models_find(const rt_store *s, const char *name, json_t **model, rt_error *err) {
+  return read_model(s, name, model, err);
+}
+
 int rt_models_get(const rt_store *s, const char *name, json_t **model, rt_error *err) {
   if (read_model(s, name, model, err) < 0) return -1;
   if (!*model) return rt_fail(err, "model '%s' not found in the store %s", name, s->base);

@@ -20,6 +20,9 @@
 /* Reads a model. A missing model is an error naming it and the store;
  * caller owns *model. */
 int rt_models_get(const rt_store *s, const char *name, json_t **model, rt_error *err);
+/* Reads a model; *model is NULL (and no error) when it does not exist.
+ * Caller owns *model. */
+int rt_models_find(const rt_store *s, const char *name, json_t **model, rt_error *err);
 /* Creates a model from defaults; fails if one of that name exists. Caller
  * owns *model. */
 int rt_models_create(const rt_store *s, const rt_model_defaults *d, json_t **model, rt_error *err);

@@ -114,7 +114,8 @@ static int open_run(rt_run_items *r, const rt_args *args, const char *command, r
       return rt_session_fail(err.msg);
     r->dataset_open = true;
   }
-  int rc = rt_session_open(&r->session, args, r->dataset_open ? &r->dataset : NULL);
+  const rt_dataset *ds = r->dataset_open ? &r->dataset : NULL;
+  int rc = subset ? rt_session_open_for_dataset(&r->session, args, ds) : rt_session_open(&r->session, args, ds);
   r->session_open = true;
   if (rc != 0) return rt_run_items_close(r, rc);
   if (subset && !r->dataset_open && open_model_dataset(r, &err) < 0)

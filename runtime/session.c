@@ -2,6 +2,7 @@
 #include "session.h"
 
 #include <lauxlib.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,19 @@ static json_t *dataset_label_names(const rt_dataset *ds) {
   return names;
 }
 
-/* Finds the model, or creates it from the adapter's defaults. */
-static int open_model(rt_session *s, const rt_dataset *ds, rt_error *err) {
+/* Finds the model, or creates it from the adapter's defaults unless
+ * may_create is false or the command names a version of it (NAME@vN): the
+ * command would then fail right after, leaving a new model behind. */
+static int open_model(rt_session *s, const rt_dataset *ds, bool may_create, rt_error *err) {
+  if (!may_create || s->model_version > 0) {
+    if (rt_models_find(&s->store, s->model_name, &s->model, err) < 0) return -1;
+    if (s->model) return 0;
+    if (s->model_version > 0)
+      return rt_fail(err, "model '%s' does not exist in the store %s, so it has no version %d", s->model_name,
+                     s->store.base, s->model_version);
+    return rt_fail(err, "model '%s' does not exist yet, so it records no datasetId; give --dataset NAME",
+                   s->model_name);
+  }
   lua_State *L = s->host->L;
   rt_adapter_push(s->host);
   if (rt_host_call(L, "dl.host", "model_defaults", 1, 1) != 0) {
@@ -87,7 +99,8 @@ int rt_session_set_dataset(rt_session *s, const rt_dataset *ds, rt_error *err) {
   return 0;
 }
 
-int rt_session_open(rt_session *s, const rt_args *args, const rt_dataset *dataset) {
+/* rt_session_open; may_create as for open_model. */
+static int open_session(rt_session *s, const rt_args *args, const rt_dataset *dataset, bool may_create) {
   memset(s, 0, sizeof *s);
   s->args = args;
   rt_error err;
@@ -134,10 +147,18 @@ int rt_session_open(rt_session *s, const rt_args *args, const rt_dataset *datase
   }
   if (rt_paths_check_name("model name", s->model_name, &err) < 0 ||
       rt_store_open(&s->store, rt_args_value(args, "store"), &s->paths, &err) < 0 ||
-      open_model(s, dataset, &err) < 0 || configure(s, &err) < 0 ||
+      open_model(s, dataset, may_create, &err) < 0 || configure(s, &err) < 0 ||
       (dataset && rt_session_set_dataset(s, dataset, &err) < 0))
     return rt_session_fail(err.msg);
   return 0;
+}
+
+int rt_session_open(rt_session *s, const rt_args *args, const rt_dataset *dataset) {
+  return open_session(s, args, dataset, true);
+}
+
+int rt_session_open_for_dataset(rt_session *s, const rt_args *args, const rt_dataset *dataset) {
+  return open_session(s, args, dataset, dataset != NULL);
 }
 
 int rt_session_load_model(rt_session *s) {

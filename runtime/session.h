@@ -32,6 +32,11 @@ typedef struct rt_session {
  * prints "dlrun: ..." and returns the exit code to use (RT_EXIT_ERROR or
  * RT_EXIT_USAGE); 0 on success. */
 int rt_session_open(rt_session *s, const rt_args *args, const rt_dataset *dataset);
+/* Like rt_session_open, for a command that works on a dataset: dataset, or
+ * when it is NULL the one the model records (train, evaluate). Then the
+ * model must exist already: one created now would record no datasetId, so
+ * the command fails before creating it. */
+int rt_session_open_for_dataset(rt_session *s, const rt_args *args, const rt_dataset *dataset);
 void rt_session_close(rt_session *s);
 
 /* load_from_model: the model's artifacts into its working copy, then

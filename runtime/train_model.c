@@ -139,7 +139,7 @@ static int open_dataset_and_session(trainer *t, const rt_args *args) {
     t->ds_open = true;
   }
   t->session_open = true;
-  int rc = rt_session_open(&t->s, args, t->ds_open ? &t->ds : NULL);
+  int rc = rt_session_open_for_dataset(&t->s, args, t->ds_open ? &t->ds : NULL);
   if (rc != 0 || t->ds_open) return rc;
   const char *id = json_string_value(json_object_get(t->s.model, "datasetId"));
   if (!id) {

@@ -32,6 +32,12 @@ function M.validate(value, path, command, requires)
   if value.prepare_item == nil and type(value.prepare_item_func) == 'function' then
     value.prepare_item = value.prepare_item_func
   end
+  -- A declared input that cannot become a pipeline fails now, before the
+  -- command creates anything (a model on first use); prepare_item replaces it.
+  if value.input ~= nil and type(value.prepare_item) ~= 'function' then
+    local ok, err = pcall(require('dl.batch').spec, value.input, 1)
+    if not ok then return nil, string.format('%s: adapter %s: %s', path, tostring(value.name), err) end
+  end
   local missing = {}
   for _, fname in ipairs(requires) do
     if type(value[fname]) ~= 'function' then missing[#missing + 1] = fname end

@@ -205,9 +205,10 @@ PY
 test_dataset_and_subset_default_to_the_models() {
   "$DLRUN" dataset import fashion-mnist fm --limit 6 -q >/dev/null
   write_brightness_classifier b.lua
-  # a model without a dataset cannot choose its items
+  # a model without a dataset cannot choose its items, and is not created
   expect_exit 1 "$DLRUN" b.lua evaluate
-  assert_contains "$OUT" "model 'brightness' records no datasetId; give --dataset NAME"
+  assert_contains "$OUT" "model 'brightness' does not exist yet, so it records no datasetId; give --dataset NAME"
+  [ ! -e "$DATALOOP_PATH/store/models/brightness" ] || fail "a failed evaluate created the model"
   # created with --dataset, the model remembers it; its test subset is dir=/test
   expect_exit 0 "$DLRUN" b.lua evaluate --dataset fm --model bm -q
   expect_exit 0 "$DLRUN" b.lua evaluate --model bm -q

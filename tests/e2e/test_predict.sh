@@ -391,6 +391,18 @@ test_usage_errors_of_predict() {
   expect_exit 2 "$DLRUN" a.lua predict --dataset fm --threads 0
 }
 
+test_commands_that_fail_early_create_no_model() {
+  import_small 2
+  write_name_classifier a.lua
+  expect_exit 1 "$DLRUN" a.lua predict --dataset fm --model ghost@v9
+  assert_contains "$OUT" "model 'ghost' does not exist in the store $DATALOOP_PATH/store, so it has no version 9"
+  write_name_classifier zero.lua
+  sed -i 's/size = { 28, 28 }/size = { 0, 28 }/' zero.lua
+  expect_exit 1 "$DLRUN" zero.lua predict --dataset fm
+  assert_contains "$OUT" "zero.lua: adapter namer: input.size[1] (width) must be a positive integer (got 0)"
+  [ -z "$(ls -A "$DATALOOP_PATH/store/models" 2>/dev/null)" ] || fail "models were created: $(ls -A "$DATALOOP_PATH/store/models")"
+}
+
 test_progress_is_a_bar_on_a_terminal() {
   import_small 20
   write_name_classifier a.lua

@@ -157,6 +157,10 @@ assert [e["loss"] for e in m["metrics"]["train"]] == [1.5]
 
 test_train_without_dataset_or_datasetId_is_an_error() {
   expect_exit 1 "$DLRUN" "$MLP" train -q
+  assert_contains "$OUT" "model 'fashion-mlp' does not exist yet, so it records no datasetId; give --dataset NAME"
+  [ ! -e "$DATALOOP_PATH/store/models/fashion-mlp" ] || fail "a failed train created the model"
+  "$DLRUN" model create fashion-mlp >/dev/null
+  expect_exit 1 "$DLRUN" "$MLP" train -q
   assert_contains "$OUT" "model 'fashion-mlp' records no datasetId; give --dataset NAME"
 }
 

@@ -129,8 +129,10 @@ int rt_batches_next(rt_batches *b, size_t *first, int *count, rt_error *err) {
   int n = left < (size_t)b->batch_size ? (int)left : b->batch_size;
   if (b->mode == RT_PREP_PIPELINE) {
     dl_error e;
-    if (dl_pipeline_next(b->pipe, &b->out, &e) < 0 || !b->out)
-      return rt_fail(err, "item pipeline: %s", b->out ? e.msg : "ended early");
+    dl_pipeline_batch *out; /* b->out keeps a batch not yet released when this fails */
+    if (dl_pipeline_next(b->pipe, &out, &e) < 0) return rt_fail(err, "item pipeline: %s", e.msg);
+    if (!out) return rt_fail(err, "item pipeline: ended after %zu of %zu items", start, b->n);
+    b->out = out;
     n = b->out->n;
   }
   rt_items_push(L, b->items, b->order + start, (size_t)n);

@@ -211,17 +211,10 @@ void rt_items_push(lua_State *L, const rt_item_list *l, const size_t *idx, size_
   }
 }
 
-int rt_items_from_dataset(rt_item_list *l, const rt_dataset *ds, const char *const *filters, int nfilters,
+int rt_items_from_dataset(rt_item_list *l, const rt_dataset *ds, const rt_filter *const *filters, size_t nfilters,
                           rt_error *err) {
-  rt_filter **parsed = calloc((size_t)(nfilters ? nfilters : 1), sizeof *parsed);
-  if (!parsed) return rt_fail(err, "out of memory");
-  int rc = 0;
-  for (int i = 0; rc == 0 && i < nfilters; i++) {
-    parsed[i] = rt_filter_parse(filters[i], err);
-    if (!parsed[i]) rc = -1;
-  }
   rt_dataset_items found = {0};
-  if (rc == 0) rc = rt_dataset_list(ds, (const rt_filter *const *)parsed, (size_t)nfilters, &found, err);
+  int rc = rt_dataset_list(ds, filters, nfilters, &found, err);
   const char *ds_id = rt_dataset_id(ds);
   for (size_t i = 0; rc == 0 && i < found.n; i++) {
     const rt_dataset_item *d = &found.v[i];
@@ -249,7 +242,5 @@ int rt_items_from_dataset(rt_item_list *l, const rt_dataset *ds, const char *con
     json_decref(doc);
   }
   rt_dataset_items_free(&found);
-  for (int i = 0; i < nfilters; i++) rt_filter_free(parsed[i]);
-  free(parsed);
   return rc;
 }

@@ -56,7 +56,7 @@ int rt_items_from_args(rt_item_list *l, const char *const *args, int nargs, cons
  * documents; an item without one gets an id derived from the dataset id
  * and its remote path, and so does an item whose document does not parse,
  * which is listed with its error (stage "read"). */
-int rt_items_from_dataset(rt_item_list *l, const rt_dataset *ds, const char *const *filters, int nfilters,
+int rt_items_from_dataset(rt_item_list *l, const rt_dataset *ds, const rt_filter *const *filters, size_t nfilters,
                           rt_error *err);
 
 /* Pushes the items at positions idx[0..n-1] as a Lua list of item records:

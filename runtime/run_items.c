@@ -1,10 +1,12 @@
 /* The shared frame of predict, embed and evaluate. */
 #include "run_items.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "adapter.h"
@@ -38,18 +40,52 @@ static int open_model_dataset(rt_run_items *r, rt_error *err) {
   return rt_session_set_dataset(&r->session, &r->dataset, err);
 }
 
+/* --out DIR must be a folder the documents can go into: checked once here,
+ * so that a file or /dev/null fails the command, not every item at "write".
+ * Creates the folder. Prints the error; returns 0 or the exit code. */
+static int check_out_dir(const rt_args *args, const char *out) {
+  struct stat st;
+  if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode))
+    return rt_cli_usage_error(args->cmd, stderr,
+                              "--out %s is not a folder (give a folder for the documents, or - for JSON Lines)", out);
+  rt_error err;
+  if (rt_fs_mkdir_p(out, &err) < 0) return rt_session_fail(err.msg);
+  if (access(out, W_OK | X_OK) < 0) {
+    rt_fail(&err, "--out %s: cannot write documents there: %s", out, strerror(errno));
+    return rt_session_fail(err.msg);
+  }
+  return 0;
+}
+
+/* Parses --filter into r->filters; a filter that does not parse is a usage
+ * error naming it (printed; returns the exit code). */
+static int parse_filters(rt_run_items *r, const rt_args *args) {
+  const char *const *texts;
+  int n = rt_args_list(args, "filter", &texts);
+  if (n == 0) return 0;
+  r->filters = calloc((size_t)n, sizeof *r->filters);
+  if (!r->filters) return rt_session_fail("out of memory");
+  for (; r->nfilters < (size_t)n; r->nfilters++) {
+    rt_error err;
+    r->filters[r->nfilters] = rt_filter_parse(texts[r->nfilters], &err);
+    if (!r->filters[r->nfilters]) return rt_cli_usage_error(args->cmd, stderr, "--filter: %s", err.msg);
+  }
+  return 0;
+}
+
 /* Lists the run's items and checks the output options against them. */
 static int list_items(rt_run_items *r, const rt_args *args, const char *subset, rt_error *err) {
   if (args->watch && rt_watch_take_items(args->watch, &r->items)) return 0; /* listed by the first run */
-  const char *const *filters;
-  int nfilters = rt_args_list(args, "filter", &filters);
-  if (subset && nfilters == 0) {
+  if (subset && r->nfilters == 0) {
     if (subset_filter(r, subset, err) < 0) return -1;
-    const char *model_filter = r->subset_filter;
-    return rt_items_from_dataset(&r->items, &r->dataset, &model_filter, 1, err);
+    const rt_filter *model_filter = rt_filter_parse(r->subset_filter, err);
+    if (!model_filter) return -1;
+    int rc = rt_items_from_dataset(&r->items, &r->dataset, &model_filter, 1, err);
+    rt_filter_free((rt_filter *)model_filter);
+    return rc;
   }
-  if (r->dataset_open) return rt_items_from_dataset(&r->items, &r->dataset, filters, nfilters, err);
-  if (nfilters > 0) return rt_fail(err, "--filter selects items of a dataset; give --dataset too");
+  if (r->dataset_open)
+    return rt_items_from_dataset(&r->items, &r->dataset, (const rt_filter *const *)r->filters, r->nfilters, err);
   const char *out = rt_args_value(args, "out");
   char download[RT_PATH_MAX];
   if (rt_paths_dir(&r->session.paths, RT_PLACE_TMP, download, err) < 0 ||
@@ -96,6 +132,9 @@ static int open_run(rt_run_items *r, const rt_args *args, const char *command, r
     return usage(args, "--resume needs a dataset or --out DIR (a stream has nothing to resume from)");
   /* Loose items with no --out: short lines on a terminal, JSON Lines for a pipe. */
   r->show_lines = args->watch || (!dataset && !subset && !out && isatty(STDOUT_FILENO));
+  const char *const *filters;
+  if (rt_args_list(args, "filter", &filters) > 0 && !dataset && !subset)
+    return usage(args, "--filter selects items of a dataset; give --dataset too");
   int threads = 0;
   const char *t = rt_args_value(args, "threads");
   if (t) {
@@ -104,6 +143,9 @@ static int open_run(rt_run_items *r, const rt_args *args, const char *command, r
     if (end == t || *end || v < 1 || v > 256) return usage(args, "--threads must be a number from 1 to 256");
     threads = (int)v;
   }
+  int rc = out && strcmp(out, "-") != 0 ? check_out_dir(args, out) : 0;
+  if (rc == 0) rc = parse_filters(r, args);
+  if (rc != 0) return rt_run_items_close(r, rc);
 
   rt_error err;
   /* A model created now records the dataset's id: open the dataset first. */
@@ -111,11 +153,11 @@ static int open_run(rt_run_items *r, const rt_args *args, const char *command, r
     rt_paths paths;
     if (rt_paths_init(&paths, rt_args_value(args, "home"), &err) < 0 ||
         rt_dataset_open(&r->dataset, &paths, dataset, &err) < 0)
-      return rt_session_fail(err.msg);
+      return rt_run_items_close(r, rt_session_fail(err.msg));
     r->dataset_open = true;
   }
   const rt_dataset *ds = r->dataset_open ? &r->dataset : NULL;
-  int rc = subset ? rt_session_open_for_dataset(&r->session, args, ds) : rt_session_open(&r->session, args, ds);
+  rc = subset ? rt_session_open_for_dataset(&r->session, args, ds) : rt_session_open(&r->session, args, ds);
   r->session_open = true;
   if (rc != 0) return rt_run_items_close(r, rc);
   if (subset && !r->dataset_open && open_model_dataset(r, &err) < 0)
@@ -257,5 +299,9 @@ int rt_run_items_close(rt_run_items *r, int rc) {
   r->failed = NULL;
   free(r->subset_filter);
   r->subset_filter = NULL;
+  for (size_t i = 0; i < r->nfilters; i++) rt_filter_free(r->filters[i]);
+  free(r->filters);
+  r->filters = NULL;
+  r->nfilters = 0;
   return rc;
 }

@@ -27,6 +27,8 @@ typedef struct rt_run_items {
   size_t *order;                 /* positions in items of those to run; owned */
   size_t n;
   bool *failed;                  /* read-only, owned: per entry of items, true once it failed in this run */
+  rt_filter **filters;           /* owned: --filter, parsed while the options are checked */
+  size_t nfilters;
   char *subset_filter;           /* read-only, owned: the filter of the model's subset, when that chose the items */
   char docs_lock[RT_PATH_MAX];   /* read-only: the lock file of the documents folder; "" when results stream */
   rt_batches batches;

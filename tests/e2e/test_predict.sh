@@ -386,9 +386,23 @@ test_usage_errors_of_predict() {
   expect_exit 1 "$DLRUN" a.lua predict missing.png
   assert_contains "$OUT" "missing.png: no such file or folder"
   import_small 2
-  expect_exit 1 "$DLRUN" a.lua predict --dataset fm --filter 'size=3'
+  expect_exit 2 "$DLRUN" a.lua predict --dataset fm --filter dir=/test --filter 'size=3'
+  assert_contains "$OUT" "--filter: "
   assert_contains "$OUT" "size=3"
   expect_exit 2 "$DLRUN" a.lua predict --dataset fm --threads 0
+  expect_exit 2 "$DLRUN" a.lua predict imgs --filter dir=/test
+  assert_contains "$OUT" "--filter selects items of a dataset; give --dataset too"
+  # --out must be a folder: checked once, not at every item
+  mkdir imgs
+  /usr/bin/python3 -c 'from PIL import Image; Image.new("L", (8, 8)).save("imgs/00001.png")'
+  touch afile
+  expect_exit 2 "$DLRUN" a.lua predict imgs --out /dev/null
+  assert_contains "$OUT" "--out /dev/null is not a folder"
+  expect_exit 2 "$DLRUN" a.lua predict imgs --out afile
+  assert_contains "$OUT" "--out afile is not a folder"
+  expect_exit 1 "$DLRUN" a.lua predict imgs --out afile/sub
+  assert_contains "$OUT" "a file is in the way"
+  [ -z "$(ls -A "$DATALOOP_PATH/runs" 2>/dev/null)" ] || fail "usage errors made run folders"
 }
 
 test_commands_that_fail_early_create_no_model() {

@@ -123,10 +123,12 @@ int rt_items_from_args(rt_item_list *l, const char *const *args, int nargs, cons
     }
     rt_strlist files = {0};
     int rc = rt_fs_list_files(arg, &files, err);
+    int dir_len = (int)strlen(arg); /* without trailing '/': "imgs/" lists "imgs/a.png", not "imgs//a.png" */
+    while (dir_len > 0 && arg[dir_len - 1] == '/') dir_len--;
     for (size_t i = 0; rc == 0 && i < files.n; i++) {
       if (files.v[i][0] == '.' || strstr(files.v[i], "/.")) continue; /* hidden files */
       char local[RT_PATH_MAX], remote[RT_PATH_MAX];
-      rc = rt_fs_path(local, err, "%s/%s", arg, files.v[i]);
+      rc = rt_fs_path(local, err, "%.*s/%s", dir_len, arg, files.v[i]);
       if (rc == 0) rc = rt_fs_path(remote, err, "/%s", files.v[i]);
       if (rc == 0) rc = add_file(l, local, remote, out_dir, err);
     }

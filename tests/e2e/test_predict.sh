@@ -472,3 +472,14 @@ assert n == 300, n
 assert not lost, f"{len(lost)} of {n} documents lost a model's annotations: {lost[:5]}"
 PY
 }
+
+test_a_folder_with_a_trailing_slash_names_its_files_without_a_double_slash() {
+  mkdir bad
+  printf 'not a png' >bad/bomb.png
+  write_name_classifier a.lua
+  expect_exit 3 "$DLRUN" a.lua predict bad/ --out - -q
+  local fails
+  fails=$(cat "$DATALOOP_PATH"/runs/*-predict-namer/failures.jsonl)
+  assert_contains "$fails" '"message":"bad/bomb.png: not a JPEG or PNG'
+  assert_not_contains "$fails" "bad//"
+}

@@ -74,6 +74,8 @@ int rt_cmd_dataset_import(const rt_args *args) {
     fprintf(stderr, "dlrun: import %s: %s\n", kind, err.msg);
     return RT_EXIT_ERROR;
   }
-  printf("imported %ld items into dataset '%s' (%s)\n", w.items, name, target);
+  printf("imported %ld items into dataset '%s' (%s)", w.items, name, target);
+  if (w.skipped) printf("; skipped %ld file%s", w.skipped, w.skipped == 1 ? "" : "s");
+  putchar('\n');
   return RT_EXIT_OK;
 }

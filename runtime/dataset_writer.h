@@ -27,6 +27,7 @@ typedef struct rt_dataset_writer {
   char id[25];               /* read-only: a new 24-hex-digit dataset id */
   json_t *labels;            /* private: [{tag, color}] */
   long items;                /* read-only: items added */
+  long skipped;              /* public: source files an importer left out, counted by it */
   long stale_removed;        /* read-only: staging folders of killed imports that begin removed */
 } rt_dataset_writer;
 

@@ -1,14 +1,29 @@
 /* `dlrun dataset import folder SRC DEST`: one class per subfolder of SRC.
  * SRC/cat/a.jpg becomes item /cat/a.jpg with the ground-truth class "cat";
- * files directly in SRC are imported without a class. */
+ * files directly in SRC are imported without a class. A link to a file
+ * outside SRC is skipped with a warning: a folder handed over to import
+ * must not pull in files from elsewhere (/etc/passwd). */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dataset_import.h"
 #include "progress.h"
 
+/* True when path resolves (links followed) to a file inside the folder
+ * whose resolved path is root. */
+static bool inside(const char *path, const char *root) {
+  char real[RT_PATH_MAX];
+  if (!realpath(path, real)) return false;
+  size_t n = strlen(root);
+  return strncmp(real, root, n) == 0 && (real[n] == '/' || (n == 1 && root[0] == '/'));
+}
+
 int rt_import_folder(rt_dataset_writer *w, const rt_import_opts *o, rt_error *err) {
   if (!rt_fs_is_dir(o->source)) return rt_fail(err, "%s is not a folder", o->source);
+  char root[RT_PATH_MAX];
+  if (!realpath(o->source, root)) return rt_fail(err, "cannot resolve %s", o->source);
   rt_strlist files = {0};
   if (rt_fs_list_files(o->source, &files, err) < 0) return -1;
   /* Labels: the first path component of files that sit in a subfolder, sorted. */
@@ -38,10 +53,16 @@ int rt_import_folder(rt_dataset_writer *w, const rt_import_opts *o, rt_error *er
       snprintf(current, sizeof current, "%s", label);
     }
     if (o->limit > 0 && per_class >= o->limit) continue;
-    per_class++;
     char src[RT_PATH_MAX], remote[RT_PATH_MAX];
-    rc = rt_fs_path(src, err, "%s/%s", o->source, rel);
-    if (rc == 0) rc = rt_fs_path(remote, err, "/%s", rel);
+    if ((rc = rt_fs_path(src, err, "%s/%s", o->source, rel)) < 0) break;
+    if (!inside(src, root)) {
+      fprintf(stderr, "%sdlrun: warning: skipping %s: a link to a file outside %s\n", progress.tty ? "\r\033[K" : "",
+              src, o->source);
+      w->skipped++;
+      continue;
+    }
+    per_class++;
+    rc = rt_fs_path(remote, err, "/%s", rel);
     if (rc == 0) rc = rt_dsw_add_file(w, remote, src, rt_mimetype_of(rel), slash ? label : NULL, err);
     rt_progress_update(&progress, (long)i + 1, 0);
   }

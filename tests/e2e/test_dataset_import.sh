@@ -97,6 +97,21 @@ PY
   cmp src/cat/a.jpg pets/items/cat/a.jpg
 }
 
+test_folder_import_skips_links_to_files_outside_the_folder() {
+  mkdir -p src/cat outside
+  /usr/bin/python3 -c 'from PIL import Image; Image.new("L", (4, 4)).save("src/cat/a.png"); Image.new("L", (4, 4)).save("outside/b.png")'
+  ln -s /etc/passwd src/cat/passwd.txt
+  ln -s "$T/outside/b.png" src/cat/b.png
+  ln -s a.png src/cat/same.png # a link inside the folder is imported
+  expect_exit 0 "$DLRUN" dataset import folder src pets
+  assert_contains "$OUT" "warning: skipping src/cat/passwd.txt: a link to a file outside src"
+  assert_contains "$OUT" "warning: skipping src/cat/b.png: a link to a file outside src"
+  assert_contains "$OUT" "imported 2 items into dataset 'pets'"
+  assert_contains "$OUT" "; skipped 2 files"
+  ls "$DATALOOP_PATH/datasets/pets/items/cat" >items.txt
+  assert_eq "a.png same.png" "$(echo $(cat items.txt))" "items"
+}
+
 test_import_usage_errors() {
   expect_exit 2 "$DLRUN" dataset import cifar x
   assert_contains "$OUT" "unknown dataset kind 'cifar'"

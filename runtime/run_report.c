@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "signals.h"
 #include "version.h"
 
 double rt_now(void) {
@@ -74,6 +75,8 @@ int rt_run_finish(rt_run *r, json_t *extra, FILE *out, rt_error *err) {
                               r->command, "model", r->model, "ok", (json_int_t)r->ok, "failed", (json_int_t)r->failed,
                               "skipped", (json_int_t)r->skipped, "seconds", seconds, "items_per_second", rate);
   if (!summary) return rt_fail(err, "out of memory writing the run summary");
+  int sig = rt_signals_stop_requested();
+  if (sig) json_object_set_new(summary, "interrupted", json_string(rt_signals_name(sig)));
   if (extra) json_object_update(summary, extra);
   char *text = json_dumps(summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   json_decref(summary);

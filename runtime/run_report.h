@@ -33,8 +33,9 @@ int rt_run_open(rt_run *r, const rt_paths *p, const char *command, const char *m
  * line of failures.jsonl, written with a single append. Counts it. */
 void rt_run_failure(rt_run *r, const char *item_id, const char *filename, const char *stage, const char *message);
 
-/* Writes summary.json (counts, items/s, seconds, plus the fields of extra,
- * which may be NULL) atomically, and prints one summary line to out.
+/* Writes summary.json (counts, items/s, seconds, "interrupted": "SIGINT" or
+ * "SIGTERM" after such a stop request, plus the fields of extra, which may
+ * be NULL) atomically, and prints one summary line to out.
  * Returns the exit code the counts call for (0, or 3 when items failed), or
  * -1 when summary.json cannot be written. */
 int rt_run_finish(rt_run *r, json_t *extra, FILE *out, rt_error *err);

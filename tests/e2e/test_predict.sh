@@ -59,6 +59,7 @@ assert ann["metadata"]["system"]["automated"] is True and len(ann["id"]) == 24
 run = glob.glob(f"{home}/runs/*-predict-namer")[0]
 s = json.load(open(f"{run}/summary.json"))
 assert (s["ok"], s["failed"], s["skipped"]) == (12, 0, 0), s
+assert "interrupted" not in s, s
 assert open(f"{run}/failures.jsonl").read() == ""
 PY
 }
@@ -295,6 +296,11 @@ test_sigint_finishes_the_batch_and_exits_resumable() {
   local n
   n=$(predicted_count "$DATALOOP_PATH/datasets/fm/json")
   [ $((n % 8)) -eq 0 ] || fail "a whole number of batches of 8 should be saved, got $n"
+  /usr/bin/python3 - "$DATALOOP_PATH" "$n" <<'PY'
+import glob, json, sys
+s = json.load(open(glob.glob(f"{sys.argv[1]}/runs/*-predict-namer/summary.json")[0]))
+assert s["interrupted"] == "SIGINT" and s["ok"] == int(sys.argv[2]), s
+PY
   expect_exit 0 "$DLRUN" a.lua predict --dataset fm --resume -q
   assert_eq 120 "$(predicted_count "$DATALOOP_PATH/datasets/fm/json")" "items predicted after resume"
 }

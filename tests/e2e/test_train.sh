@@ -224,6 +224,7 @@ assert 2 <= len(m["metrics"]["train"]) < 200, len(m["metrics"]["train"])
 import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["command"] == "train" and s["status"] == "failed" and s["version"] == 1, s
+assert s["interrupted"] == "SIGINT", s
 assert len(s["epochs"]) >= 2, s
 PY
 }

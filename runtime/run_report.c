@@ -18,6 +18,21 @@ double rt_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Opens failures.jsonl, log.txt and summary.json's temp in the new run
+ * folder; on failure some are open, for rt_run_close. */
+static int open_files(rt_run *r, rt_error *err) {
+  char path[RT_PATH_MAX];
+  if (rt_fs_path(path, err, "%s/failures.jsonl", r->dir) < 0) return -1;
+  r->failures_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (r->failures_fd < 0) return rt_fail(err, "cannot create %s: %s", path, strerror(errno));
+  if (rt_fs_path(path, err, "%s/log.txt", r->dir) < 0) return -1;
+  r->log = fopen(path, "a");
+  if (!r->log) return rt_fail(err, "cannot create %s: %s", path, strerror(errno));
+  if (rt_fs_path(path, err, "%s/summary.json", r->dir) < 0) return -1;
+  r->summary_fd = rt_fs_open_temp(path, r->summary_tmp, err);
+  return r->summary_fd < 0 ? -1 : 0;
+}
+
 int rt_run_open(rt_run *r, const rt_paths *p, const char *command, const char *model, rt_error *err) {
   memset(r, 0, sizeof *r);
   r->failures_fd = r->summary_fd = -1;
@@ -37,16 +52,10 @@ int rt_run_open(rt_run *r, const rt_paths *p, const char *command, const char *m
     if (mkdir(r->dir, 0755) == 0) break;
     if (errno != EEXIST || attempt > 1000) return rt_fail(err, "cannot create %s: %s", r->dir, strerror(errno));
   }
-  char path[RT_PATH_MAX];
-  if (rt_fs_path(path, err, "%s/failures.jsonl", r->dir) < 0) return -1;
-  r->failures_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (r->failures_fd < 0) return rt_fail(err, "cannot create %s: %s", path, strerror(errno));
-  if (rt_fs_path(path, err, "%s/log.txt", r->dir) < 0) return -1;
-  r->log = fopen(path, "a");
-  if (!r->log) return rt_fail(err, "cannot create %s: %s", path, strerror(errno));
-  if (rt_fs_path(path, err, "%s/summary.json", r->dir) < 0) return -1;
-  r->summary_fd = rt_fs_open_temp(path, r->summary_tmp, err);
-  if (r->summary_fd < 0) return -1;
+  if (open_files(r, err) < 0) {
+    rt_run_close(r); /* what did open */
+    return -1;
+  }
   r->started = rt_now();
   return 0;
 }

@@ -1,12 +1,10 @@
 /* embed_items (`dlrun ADAPTER.lua embed`): batches of items through the
  * adapter's embed; the vectors are validated per item and stored in the
  * model's feature set. */
-#include <lauxlib.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "adapter.h"
 #include "commands.h"
 #include "feature_set.h"
 #include "model_entity.h"
@@ -44,41 +42,18 @@ static int embed_batch(embed_run *e, size_t first, int count, rt_error *err) {
   rt_run_items *r = &e->r;
   lua_State *L = r->session.host->L;
   int batch_at = lua_gettop(L);
-  rt_error ue;
-  lua_pushvalue(L, batch_at);
-  lua_newtable(L); /* opts */
-  int ok = rt_adapter_call(r->session.host, "embed", 2, 1, &ue) == 0;
-  if (!ok) {
-    rt_batches_release(&r->batches);
-    rt_run_items_fail_batch(r, batch_at, first, count, "embed", ue.msg);
-    lua_settop(L, batch_at - 1);
-    return 0;
-  }
-  /* dl.host.convert_embeddings(A, batch, result, known_dim) -> rows, dim, errors | nil, msg */
-  rt_adapter_push(r->session.host);
-  lua_insert(L, -2);
-  lua_pushvalue(L, batch_at);
-  lua_insert(L, -2);
   lua_pushinteger(L, (lua_Integer)e->features.dim);
-  int status = rt_host_call(L, "dl.host", "convert_embeddings", 4, 3);
-  /* embed's views turn stale only now: the conversion may read a tensor view */
-  rt_batches_release(&r->batches);
-  if (status != 0) {
-    rt_fail(err, "%s", lua_tostring(L, -1));
-    lua_settop(L, batch_at - 1);
-    return -1;
-  }
-  if (lua_isnil(L, -3)) {
-    rt_run_items_fail_batch(r, batch_at, first, count, "validate", lua_tostring(L, -2));
-    lua_settop(L, batch_at - 1);
-    return 0;
-  }
+  /* dl.host.convert_embeddings(A, batch, result, known_dim) -> rows, dim, errors | nil, msg;
+   * embed's views turn stale only after it: the conversion may read a tensor view */
+  int rc = rt_run_items_batch_step(r, first, count, "embed", "convert_embeddings", 3, false, err);
+  if (rc <= 0) return rc;
   const float *rows = lua_topointer(L, -3); /* float[count * dim], alive while on the stack */
   int64_t dim = (int64_t)lua_tointeger(L, -2);
   const char **ids = malloc((size_t)count * sizeof *ids);
   const char **names = malloc((size_t)count * sizeof *names);
   float *good = malloc((size_t)count * (size_t)(dim ? dim : 1) * sizeof *good);
-  int n = 0, rc = (ids && names && good) ? 0 : rt_fail(err, "out of memory");
+  int n = 0;
+  rc = (ids && names && good) ? 0 : rt_fail(err, "out of memory");
   for (int i = 0; rc == 0 && i < count; i++) {
     rt_item *it = rt_run_items_item(r, first + (size_t)i);
     if (rt_run_items_prepare_failed(r, batch_at, i + 1, first)) continue;

@@ -1,11 +1,9 @@
 /* predict_items (`dlrun ADAPTER.lua predict`): batches of items through the
  * adapter's predict, validated per item, saved as Dataloop annotations.
  * evaluate_model runs the same loop (rt_predict_items). */
-#include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "adapter.h"
 #include "commands.h"
 #include "fsutil.h"
 #include "item_batches.h"
@@ -56,39 +54,17 @@ static int save_item(rt_run_items *r, rt_item *it, const char *json_text, rt_fs_
 static int predict_batch(rt_run_items *r, size_t first, int count, rt_error *err) {
   lua_State *L = r->session.host->L;
   int batch_at = lua_gettop(L);
-  rt_error e;
-  lua_pushvalue(L, batch_at);
-  lua_newtable(L); /* opts */
-  int ok = rt_adapter_call(r->session.host, "predict", 2, 1, &e) == 0;
-  /* The views handed to predict turn stale now, whatever predict kept. */
-  rt_batches_release(&r->batches);
-  if (!ok) {
-    rt_run_items_fail_batch(r, batch_at, first, count, "predict", e.msg);
-    lua_settop(L, batch_at - 1);
-    return 0;
-  }
-  /* dl.host.convert_predictions(A, batch, results, model_id) -> jsons, errors | nil, msg */
-  rt_adapter_push(r->session.host);
-  lua_insert(L, -2);
-  lua_pushvalue(L, batch_at);
-  lua_insert(L, -2);
   const char *model_id = rt_model_id(r->session.model);
   if (model_id)
     lua_pushstring(L, model_id);
   else
     lua_pushnil(L);
-  if (rt_host_call(L, "dl.host", "convert_predictions", 4, 2) != 0) {
-    rt_fail(err, "%s", lua_tostring(L, -1));
-    lua_settop(L, batch_at - 1);
-    return -1;
-  }
-  if (lua_isnil(L, -2)) {
-    rt_run_items_fail_batch(r, batch_at, first, count, "validate", lua_tostring(L, -1));
-    lua_settop(L, batch_at - 1);
-    return 0;
-  }
+  /* dl.host.convert_predictions(A, batch, results, model_id) -> jsons, errors | nil, msg;
+   * the views handed to predict turn stale before it, whatever predict kept */
+  int rc = rt_run_items_batch_step(r, first, count, "predict", "convert_predictions", 2, true, err);
+  if (rc <= 0) return rc;
   rt_fs_batch *writes = rt_fs_batch_new();
-  int rc = writes ? 0 : rt_fail(err, "out of memory");
+  rc = writes ? 0 : rt_fail(err, "out of memory");
   /* held from reading the batch's documents to replacing them: another
    * run merging into the same documents waits instead of overwriting */
   int lock = -1;

@@ -265,6 +265,41 @@ void rt_run_items_fail_batch(rt_run_items *r, int batch_at, size_t first, int co
       rt_run_items_fail(r, rt_run_items_item(r, first + (size_t)i - 1), stage, message);
 }
 
+int rt_run_items_batch_step(rt_run_items *r, size_t first, int count, const char *fn, const char *convert,
+                            int nresults, bool release_first, rt_error *err) {
+  lua_State *L = r->session.host->L;
+  int batch_at = lua_gettop(L) - 1;
+  rt_error e;
+  lua_pushvalue(L, batch_at);
+  lua_newtable(L); /* opts */
+  bool ok = rt_adapter_call(r->session.host, fn, 2, 1, &e) == 0;
+  if (!ok || release_first) rt_batches_release(&r->batches);
+  if (!ok) {
+    rt_run_items_fail_batch(r, batch_at, first, count, fn, e.msg);
+    lua_settop(L, batch_at - 1);
+    return 0;
+  }
+  /* batch, extra, result -> batch, A, batch, result, extra */
+  lua_insert(L, batch_at + 1);
+  rt_adapter_push(r->session.host);
+  lua_insert(L, batch_at + 1);
+  lua_pushvalue(L, batch_at);
+  lua_insert(L, batch_at + 2);
+  int status = rt_host_call(L, "dl.host", convert, 4, nresults);
+  if (!release_first) rt_batches_release(&r->batches);
+  if (status != 0) {
+    rt_fail(err, "%s", lua_tostring(L, -1));
+    lua_settop(L, batch_at - 1);
+    return -1;
+  }
+  if (lua_isnil(L, -nresults)) {
+    rt_run_items_fail_batch(r, batch_at, first, count, "validate", lua_tostring(L, -nresults + 1));
+    lua_settop(L, batch_at - 1);
+    return 0;
+  }
+  return 1;
+}
+
 int rt_run_items_close(rt_run_items *r, int rc) {
   rt_watch *watch = r->session_open ? r->session.args->watch : NULL;
   if (r->batches_open) {

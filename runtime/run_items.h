@@ -67,6 +67,20 @@ void rt_run_items_fail_batch(rt_run_items *r, int batch_at, size_t first, int co
  * per item. */
 bool rt_run_items_prepare_failed(rt_run_items *r, int batch_at, int i, size_t first);
 
+/* The user call of a batch step, shared by predict and embed. The stack
+ * holds the batch (count items at position first) and above it one extra
+ * value for the converter. Calls the adapter's fn(batch, {}), then
+ * dl.host.<convert>(A, batch, result, extra), which returns nresults values,
+ * or nil and a message when the result fails the whole batch. The batch's
+ * native buffer is released (its views turn stale) before the conversion
+ * when release_first, else after it.
+ * Returns 1 with the stack holding the batch and the nresults values; 0
+ * when the batch failed (fn raised, or the result was refused), recorded,
+ * with the batch popped; -1 (err set, batch popped) when the conversion
+ * itself failed, an error that stops the run. */
+int rt_run_items_batch_step(rt_run_items *r, size_t first, int count, const char *fn, const char *convert,
+                            int nresults, bool release_first, rt_error *err);
+
 /* Ends the run: progress line, summary.json and the printed summary.
  * rc is the command's status so far; returns the exit code. */
 int rt_run_items_close(rt_run_items *r, int rc);

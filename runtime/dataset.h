@@ -54,7 +54,9 @@ typedef struct rt_dataset_items {
 
 /* Appends the items passing every filter (none: all items) to out, in
  * sorted remote-path order. Files whose name starts with '.' are not
- * items. An annotation file that does not parse is an error naming it. */
+ * items. An item whose annotation file does not parse is kept whatever
+ * label or annotated filters say: reading it again names the file, and the
+ * caller reports that item as bad. */
 int rt_dataset_list(const rt_dataset *ds, const rt_filter *const *filters, size_t n_filters,
                     rt_dataset_items *out, rt_error *err);
 void rt_dataset_items_free(rt_dataset_items *l);

@@ -167,6 +167,27 @@ assert open(f"{home}/datasets/fm/json/test/00002.json").read() == '{"id": "x", "
 PY
 }
 
+test_a_corrupt_document_under_a_label_filter_fails_only_its_item() {
+  import_small 6
+  local label
+  label=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["annotations"][0]["label"])' \
+    "$DATALOOP_PATH/datasets/fm/json/test/00001.json")
+  printf '{"id": "x", "annotations": [' >"$DATALOOP_PATH/datasets/fm/json/test/00002.json"
+  write_name_classifier a.lua
+  expect_exit 3 "$DLRUN" a.lua predict --dataset fm --filter dir=/test --filter "label=$label"
+  assert_contains "$OUT" "1 failed"
+  /usr/bin/python3 - "$DATALOOP_PATH" <<'PY'
+import glob, json, sys
+home = sys.argv[1]
+run = glob.glob(f"{home}/runs/*-predict-namer")[0]
+fails = [json.loads(l) for l in open(f"{run}/failures.jsonl")]
+assert len(fails) == 1 and fails[0]["filename"] == "/test/00002.png" and fails[0]["stage"] == "read", fails
+assert "json/test/00002.json" in fails[0]["message"], fails
+d = json.load(open(f"{home}/datasets/fm/json/test/00001.json"))
+assert any(a["metadata"].get("user", {}).get("model") for a in d["annotations"]), d
+PY
+}
+
 test_a_corrupt_image_in_the_middle_fails_only_that_item() {
   import_small 6
   local bad="$DATALOOP_PATH/datasets/fm/items/test/00003.png"

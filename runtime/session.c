@@ -99,6 +99,25 @@ int rt_session_set_dataset(rt_session *s, const rt_dataset *ds, rt_error *err) {
   return 0;
 }
 
+/* Checks --config against the adapter's defaults (dl.host.check_overrides)
+ * before anything is created: a malformed or mistyped override is a usage
+ * error, printed without a traceback. */
+static int check_overrides(rt_session *s) {
+  lua_State *L = s->host->L;
+  const char *const *overrides;
+  int n = rt_args_list(s->args, "config", &overrides);
+  rt_adapter_push(s->host);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_pushstring(L, overrides[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  int rc = rt_host_call(L, "dl.host", "check_overrides", 2, 1) != 0 || !lua_isnil(L, -1) ? -1 : 0;
+  if (rc < 0) fprintf(stderr, "dlrun: %s\n", lua_tostring(L, -1));
+  lua_pop(L, 1);
+  return rc;
+}
+
 /* rt_session_open; may_create as for open_model. */
 static int open_session(rt_session *s, const rt_args *args, const rt_dataset *dataset, bool may_create) {
   memset(s, 0, sizeof *s);
@@ -123,15 +142,7 @@ static int open_session(rt_session *s, const rt_args *args, const rt_dataset *da
   if (rt_adapter_load(s->host, args->adapter, args->cmd->name, args->cmd->requires, &err) < 0)
     return rt_session_fail(err.msg);
 
-  const char *const *overrides;
-  int n = rt_args_list(args, "config", &overrides);
-  for (int i = 0; i < n; i++) {
-    const char *eq = strchr(overrides[i], '=');
-    if (!eq || eq == overrides[i]) {
-      fprintf(stderr, "dlrun: --config '%s' must look like KEY=VALUE\n", overrides[i]);
-      return RT_EXIT_USAGE;
-    }
-  }
+  if (check_overrides(s) < 0) return RT_EXIT_USAGE;
   const char *model = rt_args_value(args, "model");
   if (model) {
     if (rt_model_parse_ref(model, s->model_name, &s->model_version, &err) < 0) {

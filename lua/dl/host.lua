@@ -85,7 +85,7 @@ end
 local function apply_override(cfg, spec)
   local key, text = spec:match('^([^=]+)=(.*)$')
   if not key or key == '' then
-    error(string.format("--config '%s' must look like key=value (dotted keys allowed: optimizer.lr=0.01)", spec), 0)
+    error(string.format("--config '%s' must look like KEY=VALUE (dotted keys allowed: optimizer.lr=0.01)", spec), 0)
   end
   local value, is_null = parse_value(text)
   local node, parts = cfg, {}
@@ -98,7 +98,29 @@ local function apply_override(cfg, spec)
     end
     node = node[p]
   end
-  node[parts[#parts]] = (not is_null) and value or nil
+  local last, old = parts[#parts], node[parts[#parts]]
+  -- A number, boolean or table in the configuration keeps its type: a typo
+  -- such as epochs=1o fails here, naming the key, not deep in train.
+  if not is_null and old ~= nil and type(old) ~= 'string' and type(value) ~= type(old) then
+    error(string.format("--config '%s': %s is a %s in the configuration (%s), but '%s' is a %s", spec, key,
+      is_array(old) and 'list' or type(old) == 'table' and 'table' or type(old),
+      type(old) == 'table' and cjson.encode(old) or tostring(old), text, type(value)), 0)
+  end
+  node[last] = (not is_null) and value or nil
+end
+
+--- Checks --config overrides against the adapter's defaults, before the
+--- command creates or changes anything: nil when they apply, else the message.
+---@param a dl.Adapter
+---@param overrides string[]
+---@return string|nil
+function M.check_overrides(a, overrides)
+  local cfg = adapter.deep_copy(a._defaults.configuration)
+  for _, spec in ipairs(overrides) do
+    local ok, err = pcall(apply_override, cfg, spec)
+    if not ok then return tostring(err) end
+  end
+  return nil
 end
 
 --- Fills the adapter's `self` fields: configuration (adapter defaults, then

@@ -118,6 +118,28 @@ describe('dl.host.configure', function()
     assert.has_error(function() host.configure(make(), nil, { '=1' }) end)
   end)
 
+  it('keeps the type of a number, boolean or table already in the configuration', function()
+    assert.has_error(function() host.configure(make(), nil, { 'batch_size=6o' }) end,
+      "--config 'batch_size=6o': batch_size is a number in the configuration (64), but '6o' is a string")
+    assert.has_error(function() host.configure(make(), nil, { 'sizes=3' }) end,
+      "--config 'sizes=3': sizes is a list in the configuration ([1,2]), but '3' is a number")
+    assert.has_error(function() host.configure(make(), nil, { 'opt=adam' }) end)
+    local A = make()
+    host.configure(A, cjson.encode({ configuration = { device = 'cpu' } }),
+      { 'batch_size=8.5', 'sizes=[3]', 'device=0', 'fresh=word', 'lr=null' })
+    assert.same({ 8.5, { 3 }, 0, 'word' }, { A.configuration.batch_size, A.configuration.sizes,
+      A.configuration.device, A.configuration.fresh })
+  end)
+
+  it('check_overrides answers with the message, and changes nothing', function()
+    local A = make()
+    assert.is_nil(host.check_overrides(A, { 'batch_size=8', 'a.b=1' }))
+    assert.equals("--config 'lr.x=1': 'lr' is a number, not a table", host.check_overrides(A, { 'batch_size=8', 'lr.x=1' }))
+    assert.matches('must look like KEY=VALUE', host.check_overrides(A, { 'nokey' }))
+    assert.equals(64, A.configuration.batch_size)
+    assert.is_nil(A.configuration.a)
+  end)
+
   it('never writes defaults back when a key is read', function()
     local A = make()
     host.configure(A, nil, {})

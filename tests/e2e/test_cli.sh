@@ -107,6 +107,18 @@ end'
   assert_contains "$OUT" "--config 'nokey' must look like KEY=VALUE"
 }
 
+test_a_mistyped_config_is_a_usage_error_before_anything_is_created() {
+  write_adapter a.lua 'function A:load() print("loaded") end'
+  expect_exit 2 "$DLRUN" a.lua load --config batch_size=4o
+  assert_contains "$OUT" "--config 'batch_size=4o': batch_size is a number in the configuration (4), but '4o' is a string"
+  assert_not_contains "$OUT" "traceback"
+  assert_not_contains "$OUT" "loaded"
+  expect_exit 2 "$DLRUN" a.lua load --config opt.lr.x=1
+  assert_contains "$OUT" "'opt.lr' is a number, not a table"
+  expect_exit 0 "$DLRUN" model list
+  assert_contains "$OUT" "no models"
+}
+
 test_adapter_can_require_a_sibling_module_from_another_directory() {
   mkdir -p proj
   echo 'return { answer = 42 }' >proj/helpers.lua

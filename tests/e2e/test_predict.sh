@@ -147,24 +147,32 @@ assert f"http://127.0.0.1:{port}/missing.png" in fails[0]["message"] and "HTTP 4
 PY
 }
 
+# Checks the namer run's failures.jsonl holds exactly one failure, of item
+# /test/NNNNN.png at STAGE with MESSAGE in it, and that the documents of the
+# given test items hold the model's prediction.
+expect_one_failure() { # NNNNN, stage, message part, predicted item numbers...
+  /usr/bin/python3 - "$DATALOOP_PATH" "$@" <<'PY'
+import glob, json, sys
+home, num, stage, part, predicted = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+run = glob.glob(f"{home}/runs/*-predict-namer")[0]
+fails = [json.loads(l) for l in open(f"{run}/failures.jsonl")]
+assert len(fails) == 1 and fails[0]["filename"] == f"/test/{num}.png" and fails[0]["stage"] == stage, fails
+assert part in fails[0]["message"], fails
+for i in predicted:
+    d = json.load(open(f"{home}/datasets/fm/json/test/{int(i):05d}.json"))
+    assert any(a["metadata"].get("user", {}).get("model") for a in d["annotations"]), i
+PY
+}
+
 test_a_corrupt_document_fails_only_its_item() {
   import_small 6
   printf '{"id": "x", "annotations": [' >"$DATALOOP_PATH/datasets/fm/json/test/00002.json"
   write_name_classifier a.lua
   expect_exit 3 "$DLRUN" a.lua predict --dataset fm --filter dir=/test
   assert_contains "$OUT" "predict: 5 ok, 1 failed"
-  /usr/bin/python3 - "$DATALOOP_PATH" <<'PY'
-import glob, json, sys
-home = sys.argv[1]
-run = glob.glob(f"{home}/runs/*-predict-namer")[0]
-fails = [json.loads(l) for l in open(f"{run}/failures.jsonl")]
-assert len(fails) == 1 and fails[0]["filename"] == "/test/00002.png" and fails[0]["stage"] == "read", fails
-assert "json/test/00002.json" in fails[0]["message"] and "not valid JSON" in fails[0]["message"], fails
-for i in (1, 3, 4, 5, 6):
-    d = json.load(open(f"{home}/datasets/fm/json/test/{i:05d}.json"))
-    assert any(a["metadata"].get("user", {}).get("model") for a in d["annotations"]), i
-assert open(f"{home}/datasets/fm/json/test/00002.json").read() == '{"id": "x", "annotations": ['
-PY
+  expect_one_failure 00002 read "json/test/00002.json:1: not valid JSON" 1 3 4 5 6
+  [ "$(cat "$DATALOOP_PATH/datasets/fm/json/test/00002.json")" = '{"id": "x", "annotations": [' ] ||
+    fail "the corrupt document was rewritten"
 }
 
 test_a_corrupt_document_under_a_label_filter_fails_only_its_item() {
@@ -176,16 +184,7 @@ test_a_corrupt_document_under_a_label_filter_fails_only_its_item() {
   write_name_classifier a.lua
   expect_exit 3 "$DLRUN" a.lua predict --dataset fm --filter dir=/test --filter "label=$label"
   assert_contains "$OUT" "1 failed"
-  /usr/bin/python3 - "$DATALOOP_PATH" <<'PY'
-import glob, json, sys
-home = sys.argv[1]
-run = glob.glob(f"{home}/runs/*-predict-namer")[0]
-fails = [json.loads(l) for l in open(f"{run}/failures.jsonl")]
-assert len(fails) == 1 and fails[0]["filename"] == "/test/00002.png" and fails[0]["stage"] == "read", fails
-assert "json/test/00002.json" in fails[0]["message"], fails
-d = json.load(open(f"{home}/datasets/fm/json/test/00001.json"))
-assert any(a["metadata"].get("user", {}).get("model") for a in d["annotations"]), d
-PY
+  expect_one_failure 00002 read "json/test/00002.json" 1
 }
 
 test_a_corrupt_image_in_the_middle_fails_only_that_item() {
@@ -195,17 +194,10 @@ test_a_corrupt_image_in_the_middle_fails_only_that_item() {
   write_name_classifier a.lua
   expect_exit 3 "$DLRUN" a.lua predict --dataset fm --filter dir=/test
   assert_contains "$OUT" "predict: 5 ok, 1 failed"
+  expect_one_failure 00003 prepare "00003.png" 1 2 4 5 6
   /usr/bin/python3 - "$DATALOOP_PATH" <<'PY'
-import glob, json, sys
-home = sys.argv[1]
-run = glob.glob(f"{home}/runs/*-predict-namer")[0]
-fails = [json.loads(l) for l in open(f"{run}/failures.jsonl")]
-assert len(fails) == 1 and fails[0]["filename"] == "/test/00003.png" and fails[0]["stage"] == "prepare", fails
-assert "00003.png" in fails[0]["message"], fails
-for i in (1, 2, 4, 5, 6):
-    d = json.load(open(f"{home}/datasets/fm/json/test/{i:05d}.json"))
-    assert any(a["metadata"].get("user", {}).get("model") for a in d["annotations"]), i
-d = json.load(open(f"{home}/datasets/fm/json/test/00003.json"))
+import json, sys
+d = json.load(open(f"{sys.argv[1]}/datasets/fm/json/test/00003.json"))
 assert not any(a["metadata"].get("user", {}).get("model") for a in d["annotations"])
 PY
 }

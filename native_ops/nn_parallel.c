@@ -136,7 +136,8 @@ void dl__nn_parallel_for(int64_t n, int64_t min_chunk, dl__nn_range_fn fn, void 
   }
   pthread_mutex_lock(&p->lock);
   p->fn = fn, p->ctx = ctx, p->n = n, p->chunks = chunks;
-  p->next = p->finished = 0;
+  p->next = 0;
+  p->finished = 0;
   p->generation++;
   pthread_cond_broadcast(&p->wake);
   run_chunks(p);

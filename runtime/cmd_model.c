@@ -44,8 +44,7 @@ int rt_cmd_model_list(const rt_args *args) {
     char version[16] = "-";
     if (latest) snprintf(version, sizeof version, "v%d", latest);
     const char *updated = json_string_value(json_object_get(m, "updatedAt"));
-    const char *status = json_string_value(json_object_get(m, "status"));
-    printf("%-32s %-10s %-8s %s\n", names.v[i], status ? status : "?", version, updated ? updated : "");
+    printf("%-32s %-10s %-8s %s\n", names.v[i], rt_model_shown_status(m), version, updated ? updated : "");
     json_decref(m);
   }
   rt_strlist_free(&names);
@@ -60,6 +59,10 @@ int rt_cmd_model_show(const rt_args *args) {
   rt_error err;
   if (rt_models_get(&store, args->positional[0], &m, &err) < 0) return fail(err.msg);
   char *text = rt_model_dump(m);
+  if (!strcmp(rt_model_shown_status(m), "interrupted"))
+    fprintf(stderr, "dlrun: model '%s' says \"training\", but its training process on this host is gone (killed?): "
+                    "nothing of that run was saved; train again to start over\n",
+            args->positional[0]);
   json_decref(m);
   if (!text) return fail("out of memory");
   fputs(text, stdout);

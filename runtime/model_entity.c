@@ -2,10 +2,14 @@
 #include "model_entity.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dataset_writer.h"
 #include "json_text.h"
@@ -265,7 +269,37 @@ int rt_model_add_version(json_t *m, int version, const char *sha256, long long s
   return touch(m, err);
 }
 
+/* metadata.system, borrowed; NULL when absent. */
+static json_t *system_metadata(const json_t *m) { return json_object_get(json_object_get(m, "metadata"), "system"); }
+
 int rt_model_set_status(json_t *m, const char *status, rt_error *err) {
   if (set_or_fail(m, "status", json_string(status), err) < 0) return -1;
+  if (strcmp(status, "training") != 0) json_object_del(system_metadata(m), "trainer");
   return touch(m, err);
+}
+
+int rt_model_set_training(json_t *m, rt_error *err) {
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  json_t *metadata = json_object_get(m, "metadata");
+  if (!json_is_object(metadata) && set_or_fail(m, "metadata", metadata = json_object(), err) < 0) return -1;
+  json_t *system = json_object_get(metadata, "system");
+  if (!json_is_object(system) && set_or_fail(metadata, "system", system = json_object(), err) < 0) return -1;
+  json_t *trainer = json_pack("{s:I,s:s}", "pid", (json_int_t)getpid(), "host", host);
+  if (set_or_fail(system, "trainer", trainer, err) < 0) return -1;
+  return rt_model_set_status(m, "training", err);
+}
+
+const char *rt_model_shown_status(const json_t *m) {
+  const char *status = json_string_value(json_object_get(m, "status"));
+  if (!status) return "?";
+  const json_t *trainer = json_object_get(system_metadata(m), "trainer");
+  json_int_t pid = json_integer_value(json_object_get(trainer, "pid"));
+  const char *trainer_host = json_string_value(json_object_get(trainer, "host"));
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  /* Only a process of this host can be checked; EPERM means it exists. */
+  bool checkable = pid > 0 && pid <= INT_MAX && trainer_host && !strcmp(trainer_host, host);
+  if (strcmp(status, "training") != 0 || !checkable) return status;
+  return kill((pid_t)pid, 0) < 0 && errno == ESRCH ? "interrupted" : status;
 }

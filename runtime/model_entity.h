@@ -68,8 +68,17 @@ const json_t *rt_model_find_version(const json_t *m, int version);
  * of artifacts (links stay), and stamps updatedAt. */
 int rt_model_add_version(json_t *m, int version, const char *sha256, long long size, rt_error *err);
 /* Sets status ("created", "training", "trained", "failed", ...) and
- * stamps updatedAt. */
+ * stamps updatedAt. Any status but "training" drops the trainer record. */
 int rt_model_set_status(json_t *m, const char *status, rt_error *err);
+/* Status "training", recording this process as the trainer:
+ *   metadata.system.trainer = {"pid": 1234, "host": "build-7"}
+ * so that a training killed without a chance to say so (kill -9, a power
+ * cut) can be told from one still running. */
+int rt_model_set_training(json_t *m, rt_error *err);
+/* The status to show: "training" reads "interrupted" when the recorded
+ * trainer ran on this host and its process is gone. Static or borrowed
+ * from m; "?" when m has no status. */
+const char *rt_model_shown_status(const json_t *m);
 /* Writes the current UTC time as "2026-01-31T12:00:00.000Z" into out
  * (32 bytes), the platform's timestamp form. */
 void rt_model_timestamp(char *out);

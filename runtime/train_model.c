@@ -50,7 +50,7 @@ static int start_edit(json_t *model, void *ud, rt_error *err) {
   if (json_object_set_new(metrics, "train", json_array()) < 0 ||
       (dataset_id && json_object_set_new(model, "datasetId", json_string(dataset_id)) < 0))
     return rt_fail(err, "out of memory");
-  return rt_model_set_status(model, "training", err);
+  return rt_model_set_training(model, err);
 }
 
 static int status_edit(json_t *model, void *ud, rt_error *err) { return rt_model_set_status(model, ud, err); }

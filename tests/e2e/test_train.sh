@@ -180,8 +180,9 @@ EOF
   assert_contains "$OUT" "bad.lua:6: bad argument #3 to 'on_epoch_end' (metric loss must be a finite number, got nan)"
 }
 
-test_ctrl_c_stops_training_at_an_epoch_end_and_saves_the_output() {
-  import_small 50
+# Starts slow.lua train in the background (200 epochs of 50 ms each, saving
+# the number of epochs done) and returns once epoch 2 is printed; sets $pid.
+start_slow_training() {
   cat >slow.lua <<'LUA'
 local dl = require 'dl'
 local A = dl.Adapter { name = 'slow', configuration = { epochs = 200 } }
@@ -202,8 +203,14 @@ end
 return A
 LUA
   "$DLRUN" slow.lua train --dataset fm >out.txt 2>&1 &
-  local pid=$!
+  pid=$!
   for _ in $(seq 200); do grep -q "epoch 2/200" out.txt && break; sleep 0.02; done
+}
+
+test_ctrl_c_stops_training_at_an_epoch_end_and_saves_the_output() {
+  import_small 50
+  local pid
+  start_slow_training
   kill -INT $pid
   local rc=0
   wait $pid || rc=$?
@@ -227,6 +234,27 @@ assert s["command"] == "train" and s["status"] == "failed" and s["version"] == 1
 assert s["interrupted"] == "SIGINT", s
 assert len(s["epochs"]) >= 2, s
 PY
+}
+
+test_a_training_killed_hard_reads_interrupted_and_trains_again() {
+  import_small 50
+  local pid
+  start_slow_training
+  kill -KILL $pid
+  wait $pid 2>/dev/null || true
+  expect_exit 0 "$DLRUN" model list
+  assert_contains "$OUT" "slow                             interrupted"
+  expect_exit 0 "$DLRUN" model show slow
+  assert_contains "$OUT" "its training process on this host is gone (killed?)"
+  assert_contains "$OUT" '"status": "training"'
+  expect_exit 0 "$DLRUN" slow.lua train --dataset fm -c epochs=2
+  expect_exit 0 "$DLRUN" model list
+  assert_contains "$OUT" "slow                             trained"
+  model_json slow | /usr/bin/python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+assert m["status"] == "trained" and "trainer" not in m["metadata"]["system"], m
+'
 }
 
 test_ctrl_c_while_loading_marks_the_model_failed_and_prepares_nothing() {

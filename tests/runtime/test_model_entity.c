@@ -7,6 +7,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "model_entity.h"
 #include "sha256.h"
@@ -204,8 +206,46 @@ static void test_versions_and_artifacts(void **state) {
   json_decref(m);
 }
 
+/* The trainer record of m, borrowed. */
+static json_t *trainer(json_t *m) {
+  return json_object_get(json_object_get(json_object_get(m, "metadata"), "system"), "trainer");
+}
+
+static void test_a_training_whose_process_is_gone_reads_interrupted(void **state) {
+  json_t *m = new_model("m3");
+  rt_error err;
+  assert_string_equal(rt_model_shown_status(m), "created");
+  assert_int_equal(rt_model_set_training(m, &err), 0);
+  assert_string_equal(json_string_value(json_object_get(m, "status")), "training");
+  assert_int_equal(json_integer_value(json_object_get(trainer(m), "pid")), getpid());
+  assert_string_equal(rt_model_shown_status(m), "training"); /* this process lives */
+  assert_int_equal(rt_model_validate(m, "m3", &err), 0);
+
+  /* A child that has exited and been reaped: its pid names no process. */
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  assert_true(child > 0);
+  assert_int_equal(waitpid(child, NULL, 0), child);
+  json_object_set_new(trainer(m), "pid", json_integer(child));
+  assert_string_equal(rt_model_shown_status(m), "interrupted");
+  assert_string_equal(json_string_value(json_object_get(m, "status")), "training"); /* shown, not written */
+
+  /* A process of another host cannot be checked: it stays "training". */
+  json_object_set_new(trainer(m), "host", json_string("another-host.invalid"));
+  assert_string_equal(rt_model_shown_status(m), "training");
+
+  /* Any other status drops the record. */
+  assert_int_equal(rt_model_set_status(m, "failed", &err), 0);
+  assert_null(trainer(m));
+  assert_string_equal(rt_model_shown_status(m), "failed");
+  json_object_del(m, "status");
+  assert_string_equal(rt_model_shown_status(m), "?");
+  json_decref(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_a_training_whose_process_is_gone_reads_interrupted),
       cmocka_unit_test(test_new_model_has_the_entity_fields_in_order),
       cmocka_unit_test(test_new_model_refuses_bad_names),
       cmocka_unit_test(test_dump_and_parse_round_trip),

@@ -60,7 +60,12 @@ static int place_item(copier *c, const char *src, const char *dst, rt_error *err
  * when the item has none, so every copied item has one. */
 static int place_ground_truth(copier *c, const rt_dataset_item *it, const char *json_dir, rt_error *err) {
   json_t *doc;
-  if (rt_item_doc_read(it->json_path, &doc, err) < 0) return -1;
+  rt_error doc_err;
+  if (rt_item_doc_read(it->json_path, &doc, &doc_err) < 0)
+    return rt_fail(err,
+                   "%s; training needs the ground truth of item %s: fix the file or move the item out of "
+                   "the subset",
+                   doc_err.msg, it->remote_path);
   if (!doc) {
     char id[25];
     if (rt_new_id(id, err) < 0) return -1;

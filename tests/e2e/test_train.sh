@@ -118,6 +118,17 @@ PY
   assert_eq 1 "$(model_json fashion-mlp | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["versions"]))')"
 }
 
+test_train_stops_on_a_corrupt_ground_truth_document_naming_it() {
+  import_small 20
+  printf '{"annotations": [' >"$DATALOOP_PATH/datasets/fm/json/train/00003.json"
+  expect_exit 1 "$DLRUN" "$MLP" train --dataset fm -c epochs=1 -q --cleanup
+  assert_contains "$OUT" "datasets/fm/json/train/00003.json:1: not valid JSON"
+  assert_contains "$OUT" "training needs the ground truth of item /train/00003.png: fix the file or move the item"
+  assert_eq failed "$(model_json fashion-mlp | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')"
+  [ "$(cat "$DATALOOP_PATH/datasets/fm/json/train/00003.json")" = '{"annotations": [' ] || fail "the document was rewritten"
+  [ -z "$(ls -A "$DATALOOP_PATH/model_data" 2>/dev/null)" ] || fail "model_data: $(ls -R "$DATALOOP_PATH/model_data")"
+}
+
 test_train_that_raises_saves_its_output_and_marks_the_model_failed() {
   import_small
   cat >diverge.lua <<'EOF'

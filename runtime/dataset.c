@@ -145,17 +145,16 @@ int rt_dataset_list(const rt_dataset *ds, const rt_filter *const *filters, size_
     if ((rc = add_item(ds, rel, local, (long long)st.st_size, out, err)) < 0) break;
     rt_dataset_item *it = &out->v[out->n - 1];
     json_t *item_json = NULL;
-    rt_error doc_err;
     /* A document that does not parse cannot be judged by a label or
      * annotated filter; its item stays in, so the run reports it as a bad
      * item (stage "read", naming the file) instead of losing it silently or
      * stopping the whole listing. */
-    int unreadable = needs_json && rt_item_doc_read(it->json_path, &item_json, &doc_err) < 0;
+    int unreadable = needs_json && rt_item_doc_read(it->json_path, &item_json, NULL) < 0;
     int keep = 1;
     for (size_t k = 0; !unreadable && keep && k < n_filters; k++)
       keep = rt_filter_match(filters[k], it->remote_path, item_json);
     json_decref(item_json);
-    if (rc < 0 || !keep) { /* drop the item just added */
+    if (!keep) { /* drop the item just added */
       free(it->remote_path);
       free(it->local_path);
       free(it->json_path);

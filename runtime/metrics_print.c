@@ -2,6 +2,7 @@
  * It reads only the JSON, so it prints saved metrics as well as fresh ones. */
 #include "metrics_report.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "metrics_annotation.h"
@@ -93,30 +94,54 @@ static void print_confusion(FILE *out, const json_t *sec) {
   }
 }
 
-static void print_class(FILE *out, const json_t *sec) {
-  const json_t *per_label = json_object_get(sec, "per_label");
-  fprintf(out, "class: accuracy %.3f (%lld ground truth, %lld predictions)\n",
-          json_number_value(json_object_get(sec, "accuracy")),
-          (long long)json_integer_value(json_object_get(sec, "n_ground_truth")),
-          (long long)json_integer_value(json_object_get(sec, "n_predictions")));
+/* One numeric column of a per-label table: its title and the per_label key
+ * it shows, right-aligned in width, as a metric to 3 decimals or a count. */
+typedef struct column {
+  const char *title, *key;
+  int width;
+  bool count;
+} column;
+
+/* The per-label table: a title line, then one row per label. */
+static void print_per_label(FILE *out, const json_t *per_label, const column *cols, size_t ncols) {
   size_t lw = label_column(per_label), i;
   const json_t *e;
   fprintf(out, "  ");
   print_label(out, "label", lw);
-  fprintf(out, "  precision  recall     f1  support\n");
+  for (size_t c = 0; c < ncols; c++) fprintf(out, "%*s", cols[c].width, cols[c].title);
+  fputc('\n', out);
   json_array_foreach(per_label, i, e) {
     fprintf(out, "  ");
     print_label(out, str(json_object_get(e, "label")), lw);
-    print_number(out, json_object_get(e, "precision"), 11);
-    print_number(out, json_object_get(e, "recall"), 8);
-    print_number(out, json_object_get(e, "f1"), 7);
-    fprintf(out, "%9lld\n", (long long)json_integer_value(json_object_get(e, "support")));
+    for (size_t c = 0; c < ncols; c++) {
+      const json_t *v = json_object_get(e, cols[c].key);
+      if (cols[c].count)
+        fprintf(out, "%*lld", cols[c].width, (long long)json_integer_value(v));
+      else
+        print_number(out, v, cols[c].width);
+    }
+    fputc('\n', out);
   }
+}
+
+static void print_class(FILE *out, const json_t *sec) {
+  static const column cols[] = {{"precision", "precision", 11, false},
+                                {"recall", "recall", 8, false},
+                                {"f1", "f1", 7, false},
+                                {"support", "support", 9, true}};
+  fprintf(out, "class: accuracy %.3f (%lld ground truth, %lld predictions)\n",
+          json_number_value(json_object_get(sec, "accuracy")),
+          (long long)json_integer_value(json_object_get(sec, "n_ground_truth")),
+          (long long)json_integer_value(json_object_get(sec, "n_predictions")));
+  print_per_label(out, json_object_get(sec, "per_label"), cols, sizeof cols / sizeof *cols);
   print_confusion(out, sec);
 }
 
 static void print_detection(FILE *out, const char *kind, const json_t *sec) {
-  const json_t *per_label = json_object_get(sec, "per_label");
+  static const column cols[] = {{"AP@0.5", "ap50", 8, false},
+                                {"AP@[.5:.95]", "ap50_95", 13, false},
+                                {"ground truth", "n_ground_truth", 14, true},
+                                {"predictions", "n_predictions", 13, true}};
   fprintf(out, "%s: mAP@0.5 ", kind);
   print_number(out, json_object_get(sec, "map50"), 0);
   fprintf(out, ", mAP@[.5:.95] ");
@@ -124,19 +149,7 @@ static void print_detection(FILE *out, const char *kind, const json_t *sec) {
   fprintf(out, " (%lld ground truth, %lld predictions)\n",
           (long long)json_integer_value(json_object_get(sec, "n_ground_truth")),
           (long long)json_integer_value(json_object_get(sec, "n_predictions")));
-  size_t lw = label_column(per_label), i;
-  const json_t *e;
-  fprintf(out, "  ");
-  print_label(out, "label", lw);
-  fprintf(out, "  AP@0.5  AP@[.5:.95]  ground truth  predictions\n");
-  json_array_foreach(per_label, i, e) {
-    fprintf(out, "  ");
-    print_label(out, str(json_object_get(e, "label")), lw);
-    print_number(out, json_object_get(e, "ap50"), 8);
-    print_number(out, json_object_get(e, "ap50_95"), 13);
-    fprintf(out, "%14lld%13lld\n", (long long)json_integer_value(json_object_get(e, "n_ground_truth")),
-            (long long)json_integer_value(json_object_get(e, "n_predictions")));
-  }
+  print_per_label(out, json_object_get(sec, "per_label"), cols, sizeof cols / sizeof *cols);
 }
 
 void rt_metrics_print(const json_t *metrics, FILE *out) {

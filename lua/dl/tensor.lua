@@ -401,31 +401,29 @@ end
 
 -- ------------------------------------------------------------------ inspection
 
+-- t.shape or t.strides (field) as a table, or one dim of it. size and
+-- stride call it as a tail call, so the error levels of live and dim_arg
+-- still point at the user's line.
+local function dims_of(t, field, d, name)
+  live(t, name, 2)
+  local n, v = t.ndim, t[field]
+  if d ~= nil then return tonumber(v[dim_arg(d, n, 2, name)]) end
+  local s = {}
+  for i = 0, n - 1 do s[i + 1] = tonumber(v[i]) end
+  return s
+end
+
 --- The shape as a table, or the size of one dim.
 ---@param d? integer a 1-based dim (negative counts from the end)
 ---@return integer[]|integer
 ---@param t dl.Tensor
-function methods.size(t, d)
-  live(t, 'size', 2)
-  local n = t.ndim
-  if d ~= nil then return tonumber(t.shape[dim_arg(d, n, 2, 'size')]) end
-  local s = {}
-  for i = 0, n - 1 do s[i + 1] = tonumber(t.shape[i]) end
-  return s
-end
+function methods.size(t, d) return dims_of(t, 'shape', d, 'size') end
 
 --- Strides in elements, as a table, or the stride of one dim.
 ---@param d? integer
 ---@return integer[]|integer
 ---@param t dl.Tensor
-function methods.stride(t, d)
-  live(t, 'stride', 2)
-  local n = t.ndim
-  if d ~= nil then return tonumber(t.strides[dim_arg(d, n, 2, 'stride')]) end
-  local s = {}
-  for i = 0, n - 1 do s[i + 1] = tonumber(t.strides[i]) end
-  return s
-end
+function methods.stride(t, d) return dims_of(t, 'strides', d, 'stride') end
 
 --- Number of dims (0 for a scalar).
 ---@return integer
